@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test`. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+LAB := $(VENV)/bin/lab
+STAMP := $(VENV)/.installed
+TIERS ?= small,medium,large
+
+.PHONY: install run test lint bench asv clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev,peers,services,report]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job: every available strategy on the default tiers, then the summary.
+run: install
+	$(LAB) sweep analytics --tiers $(TIERS)
+
+## Every test: unit, property, service, memory, and the benchmarks run once.
+test: install
+	$(PY) -m pytest -q --benchmark-disable
+
+lint: install
+	$(VENV)/bin/ruff check lab tests benchmarks experiments
+	$(VENV)/bin/ruff format --check lab tests benchmarks experiments
+
+## pytest-benchmark suites, timed.
+bench: install
+	$(PY) -m pytest tests/benchmarks --benchmark-only --benchmark-autosave \
+		--benchmark-storage=file://results/pytest-benchmark
+
+clean:
+	rm -rf $(VENV) .asv .pytest_cache

@@ -1,0 +1,195 @@
+"""Lesson 1, streaming analytics: count, mean, variance, stddev, min and max of a
+CSV column, overall and per group, with every malformed row quarantined.
+
+The scenario :func:`run` is the one way every caller runs this system.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import strategies
+from lab.analytics.csvinput import CsvInput, inspect
+from lab.analytics.methods import BLOCK_ONLY, METHODS, ROW_ONLY
+from lab.analytics.peers import PEERS
+from lab.analytics.readers import CHUNK_LINES, READERS, make_reader
+from lab.analytics.stats import merge_all
+from lab.datagen import ensure_transactions
+from lab.errors import UsageError
+from lab.outcome import Outcome, fingerprint
+from lab.paths import results_dir
+from lab.quarantine import Quarantine
+from lab.strategies import Axis, Strategy, System
+from lab.tiers import Tier
+
+__all__ = ["SYSTEM", "Workload", "prepare", "from_file", "run"]
+
+
+def _applies(axis: str, chosen: Mapping[str, str]) -> bool:
+    return axis == "engine" or chosen.get("engine", "lab") == "lab"
+
+
+def _conflict(choices: Mapping[str, str]) -> str | None:
+    reader, stats = choices.get("reader"), choices.get("stats")
+    if reader is None or stats is None:
+        return None
+    kind = READERS[reader].kind
+    if kind == "blocks" and stats in ROW_ONLY:
+        return f"{stats} takes one value at a time; block readers pair with chan, naive, two-pass"
+    if kind == "rows" and stats in BLOCK_ONLY:
+        return f"{stats} merges per-block statistics; the {reader} reader yields single rows"
+    return None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The input of one analytics run: a CSV source and what is known about it."""
+
+    name: str
+    source: CsvInput
+    rows: int | None = None
+    bad_rows: int | None = None
+
+
+def prepare(
+    tier: Tier,
+    seed: int = 0,
+    bad_rate: float = 0.0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Workload:
+    """Generate (once) and return the transaction file of ``tier``."""
+    if not tier.stored:
+        raise UsageError(f"the {tier.name} tier is streamed, never stored: analytics reads files")
+    data = ensure_transactions(tier.name, tier.rows, tier.users, seed, bad_rate, progress)
+    name = data.path.stem
+    return Workload(name, CsvInput(data.path, "amount", "category", ","), data.rows, data.bad_rows)
+
+
+def from_file(
+    path: str | Path,
+    column: str = "amount",
+    group_by: str | None = None,
+    delimiter: str | None = None,
+) -> Workload:
+    """A user's own CSV file as a workload."""
+    path = Path(path)
+    return Workload(path.stem, CsvInput(path, column, group_by, delimiter))
+
+
+def run(
+    workload: Workload,
+    *,
+    engine: str | None = None,
+    reader: str | None = None,
+    stats: str | None = None,
+    chunk_size: int = CHUNK_LINES,
+    progress: Callable[[int], None] | None = None,
+    quarantine_dir: Path | None = None,
+) -> Outcome:
+    """Compute the statistics of ``workload`` with the chosen strategies.
+
+    Unset axes take their reference strategy (or the first one that fits the
+    others); a combination that cannot work raises :class:`UsageError`.
+    ``progress(bytes_read)`` is called as the file is read.
+    """
+    given = {k: v for k, v in (("engine", engine), ("reader", reader), ("stats", stats)) if v}
+    choices = SYSTEM.complete(given)
+    table = inspect(workload.source)
+    started = time.perf_counter()
+    details: dict[str, object] = {"choices": choices}
+    if choices["engine"] != "lab":
+        overall, groups, rows_in, rows_ok = PEERS[choices["engine"]](table)
+        counts = {"rows_in": rows_in, "rows_ok": rows_ok, "rows_quarantined": rows_in - rows_ok}
+    else:
+        folder = quarantine_dir or results_dir() / "quarantine"
+        label = "-".join(choices.values())
+        path = folder / f"{workload.name}.{label}.csv"
+        with Quarantine(path, table.delimiter) as quarantine:
+            source = make_reader(
+                choices["reader"],
+                table,
+                quarantine=quarantine,
+                chunk_size=chunk_size,
+                progress=progress,
+            )
+            accumulators = METHODS[choices["stats"]](source)
+        summaries = {k: acc.summary() for k, acc in accumulators.items()}
+        overall = merge_all(list(accumulators.values())).summary() if accumulators else None
+        groups = summaries if table.key_index is not None else {}
+        counts = {
+            "rows_in": source.tally.rows_in,
+            "rows_ok": source.tally.ok,
+            "rows_quarantined": source.tally.bad,
+        }
+        details.update(exact_blocks=source.exact_blocks, fast_blocks=source.fast_blocks)
+        if quarantine.count:
+            details.update(quarantine_file=str(path), reasons=dict(quarantine.reasons))
+    elapsed = time.perf_counter() - started
+    answer = {
+        "column": table.column,
+        "group_by": table.group_by,
+        "overall": _as_dict(overall),
+        "groups": {k: groups[k].to_dict() for k in sorted(groups)},
+    }
+    details.update(elapsed_s=elapsed, rows_per_s=counts["rows_in"] / elapsed if elapsed else None)
+    return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details)
+
+
+def _as_dict(summary: object) -> dict:
+    return summary.to_dict() if summary is not None else {"count": 0}  # type: ignore[attr-defined]
+
+
+def _fingerprint(answer: dict) -> str:
+    return fingerprint({"overall": answer["overall"], "groups": answer["groups"]})
+
+
+S = Strategy
+SYSTEM = System(
+    name="analytics",
+    description="streaming statistics of a CSV column, overall and per group (lesson 1)",
+    unit="rows",
+    axes=(
+        Axis(
+            "engine",
+            "who computes the answer",
+            (
+                S("lab", "lab's own readers and statistics (the reader and stats axes)"),
+                S("duckdb", "DuckDB read_csv + SQL aggregates (peer baseline)", packages=("duckdb",)),
+                S("polars", "polars scan_csv on the streaming engine (peer baseline)", packages=("polars",)),
+            ),
+            reference="lab",
+        ),
+        Axis(
+            "reader",
+            "how rows get from the file to the statistics",
+            (
+                S("list", "load every valid row into a list first, then compute"),
+                S("generator", "csv rows streamed one by one"),
+                S("chunked", "numpy arrays per chunk of lines (np.loadtxt); chunk_size lines"),
+                S("arrow", "pyarrow's CSV parser per chunk of lines, streamed", packages=("pyarrow",)),
+            ),
+            reference="generator",
+        ),
+        Axis(
+            "stats",
+            "how the statistics are computed",
+            (
+                S("naive", "sum and sum of squares (cancels catastrophically)"),
+                S("two-pass", "mean first, then squared deviations (reads the data twice)"),
+                S("welford", "Welford's online update, one value at a time"),
+                S("chan", "vectorised per-block statistics merged with Chan's formula"),
+                S("stdlib", "every value kept, then the statistics module"),
+            ),
+            reference="welford",
+        ),
+    ),
+    params={"chunk_size": CHUNK_LINES},
+    applies=_applies,
+    conflict=_conflict,
+    prepare=prepare,
+    run=run,
+)
+strategies.register(SYSTEM)

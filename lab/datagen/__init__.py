@@ -1,0 +1,21 @@
+"""Deterministic synthetic data, streamed, with bad-row injection."""
+
+from lab.datagen.transactions import (
+    BAD_KINDS,
+    CATEGORIES,
+    COLUMNS,
+    Dataset,
+    data_dir,
+    ensure_transactions,
+    transaction_blocks,
+)
+
+__all__ = [
+    "BAD_KINDS",
+    "CATEGORIES",
+    "COLUMNS",
+    "Dataset",
+    "data_dir",
+    "ensure_transactions",
+    "transaction_blocks",
+]

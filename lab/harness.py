@@ -1,0 +1,109 @@
+"""Run a system's scenario under measurement and turn it into a record.
+
+The one place the CLI, experiments and verification go through to measure a
+run: time in one run, peak heap in a separate one, then the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lab.measure import append_record, make_record, peak_heap, time_call
+from lab.outcome import Outcome
+from lab.strategies import System
+from lab.tiers import Tier
+
+__all__ = ["Measured", "measure_run", "sweep_plan", "workload_for"]
+
+
+@dataclass
+class Measured:
+    """A measured run: its record (as stored) and the scenario's outcome."""
+
+    record: dict[str, Any]
+    outcome: Outcome
+
+
+def measure_run(
+    system: System,
+    workload: Any,
+    tier: str,
+    choices: Mapping[str, str],
+    params: Mapping[str, int] | None = None,
+    *,
+    repeat: int = 5,
+    warmup: int = 1,
+    memory: bool = False,
+    store: bool = True,
+    progress: Callable[[int], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Measured:
+    """Time ``system.run`` on ``workload`` (and its peak heap, if ``memory``); keep the record.
+
+    ``progress`` is passed to the scenario (bytes read); ``on_step(phase)`` is
+    called after each warm-up, repeat and memory run, outside the timed region.
+    """
+    params = {**system.params, **(params or {})}
+    kwargs: dict[str, Any] = {**choices, **params}
+    if progress is not None:
+        kwargs["progress"] = progress
+
+    def scenario() -> Outcome:
+        return system.run(workload, **kwargs)  # type: ignore[misc]
+
+    for _ in range(warmup):
+        scenario()
+        if on_step:
+            on_step("warm-up")
+    timing, outcome = time_call(
+        scenario,
+        repeat=repeat,
+        warmup=0,
+        on_repeat=(lambda i: on_step("repeat")) if on_step else None,
+    )
+    peak = None
+    if memory:
+        kwargs.pop("progress", None)
+        peak, _ = peak_heap(scenario)
+        if on_step:
+            on_step("memory")
+    record = make_record(
+        system=system.name,
+        tier=tier,
+        choices=choices,
+        params=params,
+        n=outcome.n,
+        timing=timing,
+        peak_bytes=peak,
+        fingerprint=outcome.fingerprint,
+        counts=outcome.counts,
+    )
+    if store:
+        append_record(record)
+    return Measured(record, outcome)
+
+
+def workload_for(
+    system: System,
+    tier: Tier,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> Any:
+    """The system's workload for ``tier`` (made once, then read from the data folder)."""
+    return system.prepare(tier, seed, progress=progress)  # type: ignore[misc]
+
+
+def sweep_plan(
+    system: System, axis: str | None = None
+) -> tuple[list[dict[str, str]], list[tuple[dict[str, str], str]]]:
+    """The combinations a sweep runs, and those it skips with the reason."""
+    runnable, skipped = [], []
+    for choices in system.combinations(axis):
+        reason = system.unavailable(choices)
+        if reason:
+            skipped.append((choices, reason))
+        else:
+            runnable.append(choices)
+    return runnable, skipped

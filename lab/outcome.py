@@ -1,0 +1,61 @@
+"""What a scenario returns: the answer, its fingerprint, and how much work was done."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Outcome", "fingerprint", "rounded"]
+
+
+def rounded(value: Any, digits: int = 9) -> Any:
+    """``value`` with every float rounded to ``digits`` significant digits (recursively)."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return repr(value)
+        return float(f"{value:.{digits}g}")
+    if isinstance(value, dict):
+        return {str(k): rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v, digits) for v in value]
+    return value
+
+
+def fingerprint(answer: Any, digits: int = 9) -> str:
+    """A short hash of ``answer`` with floats rounded to ``digits`` significant digits.
+
+    Two strategies that agree to that precision share a fingerprint.
+
+    >>> fingerprint({"mean": 0.1 + 0.2}) == fingerprint({"mean": 0.3})
+    True
+    """
+    text = json.dumps(rounded(answer, digits), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Outcome:
+    """The result of one scenario run.
+
+    ``n`` counts the work items done (rows, transactions, requests); ``counts``
+    holds the system's own tallies (``rows_in``, ``rows_ok``, ``rows_quarantined``...);
+    ``details`` anything else worth recording (quarantine file, elapsed seconds).
+    """
+
+    answer: dict[str, Any]
+    fingerprint: str
+    n: int
+    counts: dict[str, int] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "fingerprint": self.fingerprint,
+            "n": self.n,
+            "counts": self.counts,
+            "details": self.details,
+        }

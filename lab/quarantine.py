@@ -1,0 +1,59 @@
+"""Malformed input kept aside, never lost: each bad record with its line and reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from pathlib import Path
+
+__all__ = ["Quarantine"]
+
+
+class Quarantine:
+    """A sink for bad records, written as CSV (``line,reason,raw``) on first use.
+
+    ``raw`` is the record as parsed, written back with the input's delimiter;
+    bytes that were not UTF-8 are written back as the same bytes.
+    """
+
+    def __init__(self, path: Path | None, delimiter: str = ",") -> None:
+        self.path = path
+        self.delimiter = delimiter
+        self.count = 0
+        self.reasons: Counter[str] = Counter()
+        self._file: io.TextIOWrapper | None = None
+        self._writer = None
+
+    def add(self, line: int, reason: str, fields: list[str]) -> None:
+        """Record one bad record that starts on ``line`` (1-based, the header is line 1)."""
+        self.count += 1
+        self.reasons[_kind(reason)] += 1
+        if self.path is None:
+            return
+        if self._file is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(  # noqa: SIM115 - closed by close()
+                self.path, "w", encoding="utf-8", errors="surrogateescape", newline=""
+            )
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "raw"])
+        raw = io.StringIO()
+        csv.writer(raw, delimiter=self.delimiter, lineterminator="").writerow(fields)
+        self._writer.writerow([line, reason, raw.getvalue()])
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> Quarantine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _kind(reason: str) -> str:
+    """The reason without the value it quotes, for tallies: ``amount is not a number``."""
+    return reason.split(": ", 1)[0]

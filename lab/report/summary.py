@@ -1,0 +1,126 @@
+"""A sweep's summary: each combination's median, IQR, throughput, peak heap, and its
+ratios to the reference combination measured in the same sweep."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["SummaryRow", "summarize", "to_markdown", "human_bytes", "human_seconds"]
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    tier: str
+    label: str
+    n: int
+    median_s: float
+    iqr_s: float
+    per_s: float | None
+    peak_bytes: int | None
+    time_ratio: float | None
+    memory_ratio: float | None
+    same_answer: bool | None
+    is_reference: bool
+
+
+def _label(choices: Mapping[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in choices.items())
+
+
+def summarize(
+    records: Sequence[Mapping[str, Any]],
+    reference_of: Callable[[Mapping[str, str]], Mapping[str, str]],
+) -> list[SummaryRow]:
+    """One row per record, with ratios to the record whose choices are ``reference_of(choices)``
+    on the same tier (``None`` where that reference was not measured)."""
+    by_key = {(r["tier"], _label(r["choices"])): r for r in records}
+    rows = []
+    for r in records:
+        ref = by_key.get((r["tier"], _label(reference_of(r["choices"]))))
+        time_ratio = memory_ratio = same = None
+        if ref is not None:
+            if ref["median_s"]:
+                time_ratio = r["median_s"] / ref["median_s"]
+            if r.get("peak_bytes") and ref.get("peak_bytes"):
+                memory_ratio = r["peak_bytes"] / ref["peak_bytes"]
+            same = r["fingerprint"] == ref["fingerprint"]
+        rows.append(
+            SummaryRow(
+                r["tier"],
+                _label(r["choices"]),
+                r["n"],
+                r["median_s"],
+                r["iqr_s"],
+                r.get("per_s"),
+                r.get("peak_bytes"),
+                time_ratio,
+                memory_ratio,
+                same,
+                ref is r,
+            )
+        )
+    return rows
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "-"
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return str(n)
+
+
+def human_seconds(s: float | None) -> str:
+    if s is None:
+        return "-"
+    if s < 1e-3:
+        return f"{s * 1e6:.1f} µs"
+    if s < 1:
+        return f"{s * 1e3:.1f} ms"
+    return f"{s:.2f} s"
+
+
+def _ratio(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}x"
+
+
+def cells(row: SummaryRow) -> list[str]:
+    """The row as display strings, in the order of :data:`COLUMNS`."""
+    same = {True: "same", False: "DIFFERS", None: "-"}[row.same_answer]
+    return [
+        row.tier,
+        row.label + (" (ref)" if row.is_reference else ""),
+        f"{row.n:,}",
+        human_seconds(row.median_s),
+        human_seconds(row.iqr_s),
+        "-" if row.per_s is None else f"{row.per_s:,.0f}",
+        human_bytes(row.peak_bytes),
+        _ratio(row.time_ratio),
+        _ratio(row.memory_ratio),
+        same,
+    ]
+
+
+COLUMNS = [
+    "tier",
+    "strategies",
+    "n",
+    "median",
+    "IQR",
+    "items/s",
+    "peak heap",
+    "time vs ref",
+    "heap vs ref",
+    "answer vs ref",
+]
+
+
+def to_markdown(rows: Sequence[SummaryRow]) -> str:
+    """The rows as a markdown table."""
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,225 @@
+"""The registry of systems, their axes, and the strategies of each axis.
+
+A *strategy* is a named implementation of one *axis* of a *system*. The registry
+holds only metadata (description, requirements); each system's scenario maps
+the chosen names to code. It answers: which systems, which axes, which
+strategies, which combinations are valid, and why a strategy cannot run here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lab import services
+from lab.errors import UsageError
+
+__all__ = ["Strategy", "Axis", "System", "register", "get_system", "systems", "REGISTRY"]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One named implementation: what it is and what it needs to run."""
+
+    name: str
+    description: str
+    packages: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+
+    def unavailable(self) -> str | None:
+        """``None`` when it can run here, else the reason it cannot."""
+        for package in self.packages:
+            if importlib.util.find_spec(package) is None:
+                return f"needs the Python package {package!r} (pip install {package})"
+        for service in self.services:
+            reason = services.reachable(service)
+            if reason:
+                return reason
+        return None
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A place where an implementation can be swapped; ``reference`` is the baseline."""
+
+    name: str
+    description: str
+    strategies: tuple[Strategy, ...]
+    reference: str
+
+    def names(self) -> list[str]:
+        return [s.name for s in self.strategies]
+
+    def get(self, name: str) -> Strategy:
+        for s in self.strategies:
+            if s.name == name:
+                return s
+        raise UsageError(
+            f"unknown strategy {name!r} for axis {self.name!r} (choose from: {', '.join(self.names())})"
+        )
+
+    def preference(self) -> list[Strategy]:
+        """The reference first, then the others in declared order."""
+        ref = self.get(self.reference)
+        return [ref] + [s for s in self.strategies if s is not ref]
+
+
+Choices = dict[str, str]
+
+
+def _always(axis: str, chosen: Mapping[str, str]) -> bool:
+    return True
+
+
+def _no_conflict(choices: Mapping[str, str]) -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class System:
+    """A system: its axes, its tunable parameters, and its rules for combining strategies.
+
+    ``applies(axis, chosen)`` says whether an axis matters given earlier choices
+    (a peer engine has no reader); ``conflict(choices)`` gives the reason a full
+    combination cannot work, or ``None``. ``prepare(tier, seed)`` makes a
+    workload; ``run(workload, **choices, **params)`` is the system's scenario.
+    """
+
+    name: str
+    description: str
+    unit: str
+    axes: tuple[Axis, ...]
+    params: Mapping[str, int] = field(default_factory=dict)
+    applies: Callable[[str, Mapping[str, str]], bool] = _always
+    conflict: Callable[[Mapping[str, str]], str | None] = _no_conflict
+    prepare: Callable[..., Any] | None = None
+    run: Callable[..., Any] | None = None
+
+    def axis(self, name: str) -> Axis:
+        for a in self.axes:
+            if a.name == name:
+                return a
+        raise UsageError(
+            f"unknown axis {name!r} for system {self.name!r} "
+            f"(choose from: {', '.join(a.name for a in self.axes)})"
+        )
+
+    def split(self, settings: Mapping[str, str]) -> tuple[Choices, dict[str, int]]:
+        """Separate ``--set`` pairs into axis choices and integer parameters."""
+        choices: Choices = {}
+        params: dict[str, int] = {}
+        for key, value in settings.items():
+            if key in self.params:
+                try:
+                    params[key] = int(value)
+                except ValueError:
+                    raise UsageError(f"parameter {key!r} takes a whole number, not {value!r}") from None
+            else:
+                self.axis(key).get(value)
+                choices[key] = value
+        return choices, params
+
+    def complete(self, given: Mapping[str, str]) -> Choices:
+        """Fill the axes not given with the first compatible strategy, reference first.
+
+        Raises :class:`UsageError` when the given choices cannot work together.
+        """
+        for key, value in given.items():
+            self.axis(key).get(value)
+        chosen: Choices = {}
+        for axis in self.axes:
+            if not self.applies(axis.name, chosen):
+                if axis.name in given:
+                    raise UsageError(
+                        f"axis {axis.name!r} does not apply to "
+                        + ", ".join(f"{k}={v}" for k, v in chosen.items())
+                    )
+                continue
+            if axis.name in given:
+                chosen[axis.name] = given[axis.name]
+                continue
+            for strategy in axis.preference():
+                trial = {**chosen, axis.name: strategy.name}
+                if self._partial_ok(trial, given):
+                    chosen = trial
+                    break
+        reason = self.conflict(chosen)
+        if reason:
+            raise UsageError(f"{_label(chosen)} cannot work: {reason}")
+        return chosen
+
+    def _partial_ok(self, trial: Choices, given: Mapping[str, str]) -> bool:
+        probe = {**trial, **{k: v for k, v in given.items() if k not in trial}}
+        return self.conflict(probe) is None
+
+    def combinations(self, axis: str | None = None) -> list[Choices]:
+        """Every valid combination, or, with ``axis``, each strategy of it with the rest completed."""
+        if axis is not None:
+            out = []
+            for strategy in self.axis(axis).strategies:
+                try:
+                    out.append(self.complete({axis: strategy.name}))
+                except UsageError:
+                    continue
+            return out
+        combos: list[Choices] = []
+        for names in itertools.product(*(a.names() for a in self.axes)):
+            chosen: Choices = {}
+            for a, n in zip(self.axes, names, strict=True):
+                if self.applies(a.name, chosen):
+                    chosen[a.name] = n
+            if self.conflict(chosen) is None and chosen not in combos:
+                combos.append(chosen)
+        return combos
+
+    def reference(self, choices: Mapping[str, str], axis: str | None = None) -> Choices:
+        """The combination a result is compared against: ``axis`` (or every axis) at its reference."""
+        if axis is None:
+            return self.complete({})
+        given = {k: v for k, v in choices.items() if k != axis}
+        given[axis] = self.axis(axis).reference
+        try:
+            return self.complete(given)
+        except UsageError:
+            return self.complete({axis: self.axis(axis).reference})
+
+    def unavailable(self, choices: Mapping[str, str]) -> str | None:
+        """Why a combination cannot run on this machine, or ``None``."""
+        for key, value in choices.items():
+            reason = self.axis(key).get(value).unavailable()
+            if reason:
+                return f"{key}={value} {reason}"
+        return None
+
+
+def _label(choices: Mapping[str, str]) -> str:
+    return " ".join(f"{k}={v}" for k, v in choices.items())
+
+
+REGISTRY: dict[str, System] = {}
+
+
+def register(system: System) -> System:
+    """Add ``system`` to the registry (idempotent by name) and return it."""
+    REGISTRY[system.name] = system
+    return system
+
+
+def get_system(name: str) -> System:
+    """The registered system called ``name``; a :class:`UsageError` names the valid ones."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise UsageError(f"unknown system {name!r} (choose from: {', '.join(REGISTRY)})") from None
+
+
+def systems() -> list[System]:
+    return list(REGISTRY.values())
+
+
+def label(choices: Mapping[str, str]) -> str:
+    """A short human label for a combination: ``reader=list stats=welford``."""
+    return _label(choices)
