@@ -175,16 +175,9 @@ class System:
                 combos.append(chosen)
         return combos
 
-    def reference(self, choices: Mapping[str, str], axis: str | None = None) -> Choices:
-        """The combination a result is compared against: ``axis`` (or every axis) at its reference."""
-        if axis is None:
-            return self.complete({})
-        given = {k: v for k, v in choices.items() if k != axis}
-        given[axis] = self.axis(axis).reference
-        try:
-            return self.complete(given)
-        except UsageError:
-            return self.complete({axis: self.axis(axis).reference})
+    def reference(self) -> Choices:
+        """The combination every result is compared against: each axis at its reference."""
+        return self.complete({})
 
     def unavailable(self, choices: Mapping[str, str]) -> str | None:
         """Why a combination cannot run on this machine, or ``None``."""

@@ -177,10 +177,10 @@ SYSTEM = System(
             "stats",
             "how the statistics are computed",
             (
-                S("naive", "sum and sum of squares (cancels catastrophically)"),
-                S("two-pass", "mean first, then squared deviations (reads the data twice)"),
                 S("welford", "Welford's online update, one value at a time"),
                 S("chan", "vectorised per-block statistics merged with Chan's formula"),
+                S("two-pass", "mean first, then squared deviations (reads the data twice)"),
+                S("naive", "sum and sum of squares (cancels catastrophically)"),
                 S("stdlib", "every value kept, then the statistics module"),
             ),
             reference="welford",

@@ -3,7 +3,7 @@ ratios to the reference combination measured in the same sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,16 +29,13 @@ def _label(choices: Mapping[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in choices.items())
 
 
-def summarize(
-    records: Sequence[Mapping[str, Any]],
-    reference_of: Callable[[Mapping[str, str]], Mapping[str, str]],
-) -> list[SummaryRow]:
-    """One row per record, with ratios to the record whose choices are ``reference_of(choices)``
-    on the same tier (``None`` where that reference was not measured)."""
+def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]) -> list[SummaryRow]:
+    """One row per record, with ratios to the record of the ``reference`` choices on the
+    same tier (``None`` where that reference was not measured)."""
     by_key = {(r["tier"], _label(r["choices"])): r for r in records}
     rows = []
     for r in records:
-        ref = by_key.get((r["tier"], _label(reference_of(r["choices"]))))
+        ref = by_key.get((r["tier"], _label(reference)))
         time_ratio = memory_ratio = same = None
         if ref is not None:
             if ref["median_s"]:

@@ -1,0 +1,67 @@
+"""What the ``lab`` commands share: consoles, progress bars, ``--set`` parsing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from lab.errors import UsageError
+
+__all__ = ["out", "err", "fail", "progress_bar", "bytes_bar", "parse_settings"]
+
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int) -> int:
+    """Print a one-line error and return the exit code."""
+    print(f"lab: error: {message}", file=sys.stderr)
+    return code
+
+
+def progress_bar() -> Progress:
+    """A progress bar counting steps, on stderr, gone when done."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def bytes_bar() -> Progress:
+    """A progress bar counting bytes, on stderr, gone when done."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    """``["reader=list", "chunk_size=1000"]`` as a dict; a malformed pair is a UsageError."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"--set takes AXIS=NAME, not {pair!r}")
+        settings[key.strip()] = value.strip()
+    return settings
