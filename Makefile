@@ -33,5 +33,12 @@ bench: install
 	$(PY) -m pytest tests/benchmarks --benchmark-only --benchmark-autosave \
 		--benchmark-storage=file://results/pytest-benchmark
 
+## asv suites on this environment (tiers: LAB_TIERS, default tiny,small,medium), published
+## to results/asv-html. A fresh-clone run that builds its own virtualenv is `asv run`.
+asv: install
+	$(VENV)/bin/asv machine --yes --machine lab-local
+	$(VENV)/bin/asv run --python=same --machine lab-local --set-commit-hash $$(git rev-parse HEAD)
+	$(VENV)/bin/asv publish
+
 clean:
 	rm -rf $(VENV) .asv .pytest_cache

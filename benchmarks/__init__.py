@@ -1,0 +1,1 @@
+"""asv suites for lab: one module per system (see benchmarks/README.md)."""
