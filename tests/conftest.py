@@ -1,0 +1,74 @@
+"""Shared fixtures: every test writes under temporary folders, never into the repository.
+
+Generated tiers live in one data folder for the whole session, so each is made
+once and reused. A test that needs Redis or PostgreSQL asks the ``service``
+fixture for its URL: it skips with the reason when the service does not
+answer, and fails instead when ``LAB_REQUIRE_SERVICES=1`` (as in CI).
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from lab import services
+
+# Busy machines make timings noisy: no deadlines. No example database inside the checkout.
+settings.register_profile(
+    "lab",
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("lab")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """The session's data folder: tiers generated in one test are reused by the next."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_dirs(data_dir, tmp_path_factory):
+    """Point lab at temporary folders for session-scoped fixtures too (they run before any test)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_DATA_DIR", str(data_dir))
+        mp.setenv("LAB_RESULTS_DIR", str(tmp_path_factory.mktemp("session-results")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def results_dir(tmp_path, data_dir, monkeypatch):
+    """Each test gets its own results folder (records, quarantine files, summaries)."""
+    folder = tmp_path / "results"
+    monkeypatch.setenv("LAB_RESULTS_DIR", str(folder))
+    monkeypatch.setenv("LAB_DATA_DIR", str(data_dir))
+    return folder
+
+
+def need_service(name: str) -> str:
+    """The URL of service ``name``; skip the calling test when it does not answer
+    (fail instead when ``LAB_REQUIRE_SERVICES=1``)."""
+    reason = services.reachable(name)
+    if reason:
+        if services.required():
+            pytest.fail(f"{reason}; LAB_REQUIRE_SERVICES is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    return services.url(name)
+
+
+@pytest.fixture
+def service():
+    """``service("redis")`` -> its URL, or the test skips (fails under LAB_REQUIRE_SERVICES=1)."""
+    return need_service
+
+
+@pytest.fixture
+def closed_port():
+    """A local TCP port nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
