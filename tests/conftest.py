@@ -26,26 +26,26 @@ settings.load_profile("lab")
 
 
 @pytest.fixture(scope="session")
-def data_dir(tmp_path_factory):
+def lab_data_dir(tmp_path_factory):
     """The session's data folder: tiers generated in one test are reused by the next."""
     return tmp_path_factory.mktemp("data")
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _session_dirs(data_dir, tmp_path_factory):
+def _session_dirs(lab_data_dir, tmp_path_factory):
     """Point lab at temporary folders for session-scoped fixtures too (they run before any test)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAB_DATA_DIR", str(data_dir))
+        mp.setenv("LAB_DATA_DIR", str(lab_data_dir))
         mp.setenv("LAB_RESULTS_DIR", str(tmp_path_factory.mktemp("session-results")))
         yield
 
 
 @pytest.fixture(autouse=True)
-def results_dir(tmp_path, data_dir, monkeypatch):
+def lab_results_dir(tmp_path, lab_data_dir, monkeypatch):
     """Each test gets its own results folder (records, quarantine files, summaries)."""
     folder = tmp_path / "results"
     monkeypatch.setenv("LAB_RESULTS_DIR", str(folder))
-    monkeypatch.setenv("LAB_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("LAB_DATA_DIR", str(lab_data_dir))
     return folder
 
 
