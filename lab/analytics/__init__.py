@@ -16,7 +16,7 @@ from lab.analytics.csvinput import CsvInput, inspect
 from lab.analytics.methods import BLOCK_ONLY, METHODS, ROW_ONLY
 from lab.analytics.peers import PEERS
 from lab.analytics.readers import CHUNK_LINES, READERS, make_reader
-from lab.analytics.stats import merge_all
+from lab.analytics.stats import Summary, merge_all
 from lab.datagen import ensure_transactions
 from lab.errors import UsageError
 from lab.outcome import Outcome, fingerprint
@@ -138,8 +138,9 @@ def run(
     return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details)
 
 
-def _as_dict(summary: object) -> dict:
-    return summary.to_dict() if summary is not None else {"count": 0}  # type: ignore[attr-defined]
+def _as_dict(summary: Summary | None) -> dict:
+    """The overall summary as a dict; with no valid record, the same keys a peer engine gives."""
+    return (summary or Summary.of(0, 0.0, None, 0.0, 0.0)).to_dict()
 
 
 def _fingerprint(answer: dict) -> str:
