@@ -2,7 +2,7 @@
 
 The tier is ``LAB_BENCH_TIER`` (default ``small``). Generated data and any
 quarantine files go where ``LAB_DATA_DIR`` / ``LAB_RESULTS_DIR`` pointed when
-pytest started, if they were set; otherwise to the session's temporary folders,
+pytest started, if they were set; otherwise to temporary folders of the test run,
 so a test run never writes into the repository.
 """
 
@@ -23,16 +23,16 @@ from lab.systems import get_system
 BENCH_TIER = os.environ.get("LAB_BENCH_TIER") or "small"
 #: One fixed seed: the same tier always gives the same bytes.
 SEED = 0
-#: The folders set before the session started: an explicit choice, kept over any default.
+#: The folders set before pytest started: an explicit choice, kept over any default.
 _GIVEN = {name: os.environ.get(name) for name in ("LAB_DATA_DIR", "LAB_RESULTS_DIR")}
 
 
 @pytest.fixture(scope="session")
 def lab_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """``LAB_DATA_DIR`` and ``LAB_RESULTS_DIR`` for the session.
+    """``LAB_DATA_DIR`` and ``LAB_RESULTS_DIR`` for the whole test run.
 
     The folder the user set before pytest started wins; else the one a fixture
-    already set for the session; else a new temporary folder.
+    already set for the test run; else a new temporary folder.
     """
     with pytest.MonkeyPatch.context() as patch:
         for name, prefix in (("LAB_DATA_DIR", "bench-data"), ("LAB_RESULTS_DIR", "bench-results")):
