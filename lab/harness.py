@@ -79,6 +79,7 @@ def measure_run(
         peak_bytes=peak,
         fingerprint=outcome.fingerprint,
         counts=outcome.counts,
+        answer=outcome.answer,
     )
     if store:
         append_record(record)

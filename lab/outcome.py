@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Outcome", "fingerprint", "rounded"]
+__all__ = ["Outcome", "fingerprint", "rounded", "agree"]
 
 
 def rounded(value: Any, digits: int = 9) -> Any:
@@ -34,6 +34,26 @@ def fingerprint(answer: Any, digits: int = 9) -> str:
     """
     text = json.dumps(rounded(answer, digits), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def agree(a: Any, b: Any, rel: float = 1e-9, abs_tol: float = 1e-12) -> bool:
+    """True when two answers are equal, floats within ``rel`` relative tolerance.
+
+    Use this, not fingerprint equality, to decide whether two strategies agree:
+    two values a hair apart can round to either side of a 9th-digit boundary.
+
+    >>> agree({"mean": 54.580681449999989}, {"mean": 54.580681450000009})
+    True
+    """
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(agree(a[k], b[k], rel, abs_tol) for k in a)
+    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        return len(a) == len(b) and all(agree(x, y, rel, abs_tol) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        if not isinstance(a, int | float) or not isinstance(b, int | float):
+            return False
+        return math.isclose(a, b, rel_tol=rel, abs_tol=abs_tol) or (math.isnan(a) and math.isnan(b))
+    return a == b
 
 
 @dataclass

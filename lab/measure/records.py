@@ -72,6 +72,7 @@ def make_record(
     peak_bytes: int | None,
     fingerprint: str,
     counts: Mapping[str, int] | None = None,
+    answer: Mapping[str, Any] | None = None,
     unit: str = "s",
     source: str = "lab",
 ) -> dict[str, Any]:
@@ -90,6 +91,7 @@ def make_record(
         "peak_bytes": peak_bytes,
         "fingerprint": fingerprint,
         "counts": dict(counts or {}),
+        "answer": dict(answer) if answer is not None else None,
         "commit": commit(),
         "machine": machine(),
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lab.outcome import agree
+
 __all__ = ["SummaryRow", "summarize", "to_markdown", "human_bytes", "human_seconds"]
 
 
@@ -42,7 +44,7 @@ def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]
                 time_ratio = r["median_s"] / ref["median_s"]
             if r.get("peak_bytes") and ref.get("peak_bytes"):
                 memory_ratio = r["peak_bytes"] / ref["peak_bytes"]
-            same = r["fingerprint"] == ref["fingerprint"]
+            same = _same_answer(r, ref)
         rows.append(
             SummaryRow(
                 r["tier"],
@@ -59,6 +61,13 @@ def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]
             )
         )
     return rows
+
+
+def _same_answer(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Answers agree within tolerance where both records carry them, else by fingerprint."""
+    if a.get("answer") is not None and b.get("answer") is not None:
+        return agree(a["answer"], b["answer"])
+    return a["fingerprint"] == b["fingerprint"]
 
 
 def human_bytes(n: int | None) -> str:

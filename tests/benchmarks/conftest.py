@@ -56,6 +56,6 @@ def analytics_workload(analytics: System, lab_folders: dict[str, str]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def analytics_reference(analytics: System, analytics_workload: Any) -> str:
-    """The fingerprint of the reference combination's answer on the workload."""
-    return analytics.run(analytics_workload, **analytics.reference()).fingerprint  # type: ignore[misc]
+def analytics_reference(analytics: System, analytics_workload: Any) -> dict[str, Any]:
+    """The reference combination's answer on the workload."""
+    return analytics.run(analytics_workload, **analytics.reference()).answer  # type: ignore[misc]
