@@ -39,8 +39,9 @@ class Quarantine:
             self._writer = csv.writer(self._file)
             self._writer.writerow(["line", "reason", "raw"])
         raw = io.StringIO()
-        csv.writer(raw, delimiter=self.delimiter, lineterminator="").writerow(fields)
-        self._writer.writerow([line, reason, raw.getvalue()])
+        # the default line end makes the writer quote fields that hold a line break
+        csv.writer(raw, delimiter=self.delimiter, lineterminator="\r\n").writerow(fields)
+        self._writer.writerow([line, reason, raw.getvalue().removesuffix("\r\n")])
 
     def close(self) -> None:
         if self._file is not None:
