@@ -140,3 +140,14 @@ def test_quarantine_sink(tmp_path):
     counting = Quarantine(None)
     counting.add(1, "missing amount", [])
     assert counting.count == 1
+
+
+def test_raw_text_of_a_multi_line_record_parses_back_to_its_fields(tmp_path):
+    """A quarantined record whose fields hold line breaks is written back quoted, so the
+    raw text reads back as the same one record."""
+    fields = ["two\nlines", "oops", "a\r\nb", "x;y"]
+    with Quarantine(tmp_path / "bad.csv", delimiter=";") as q:
+        q.add(3, "amount is not a number: 'oops'", fields)
+    [(line, _, raw)] = read_quarantine(q.path)
+    assert line == 3
+    assert list(csv.reader([raw], delimiter=";")) == [fields]
