@@ -171,6 +171,7 @@ SYSTEM = System(
                 S("generator", "csv rows streamed one by one"),
                 S("chunked", "numpy arrays per chunk of lines (np.loadtxt); chunk_size lines"),
                 S("arrow", "pyarrow's CSV parser per chunk of lines, streamed", packages=("pyarrow",)),
+                S("bytes", "raw byte blocks split and parsed by numpy alone, exact path per unsure block"),
             ),
             reference="generator",
         ),

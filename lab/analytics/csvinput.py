@@ -31,6 +31,8 @@ __all__ = [
     "reason",
 ]
 
+Opener = Callable[[], BinaryIO]
+
 ENCODING = "utf-8-sig"
 ERRORS = "lab-flag-undecodable"
 
@@ -52,12 +54,17 @@ codecs.register_error(ERRORS, _flag_undecodable)
 
 @dataclass(frozen=True)
 class CsvInput:
-    """What to read: a CSV file, the numeric column, and the optional column to group by."""
+    """What to read: a CSV file, the numeric column, and the optional column to group by.
+
+    ``opener``, when given, returns a fresh binary stream of the CSV each time it is
+    called (a generator's bytes, never on disk); ``path`` is then only its name.
+    """
 
     path: Path
     column: str = "amount"
     group_by: str | None = "category"
     delimiter: str | None = None
+    opener: Opener | None = None
 
 
 @dataclass
@@ -85,15 +92,27 @@ class Table:
     key_index: int | None
     header_lines: int
     has_bom: bool
+    opener: Opener | None = None
 
     @property
     def width(self) -> int:
         return len(self.header)
 
+    def open(self) -> BinaryIO:
+        """A new binary stream of the whole input, header included."""
+        return open_binary(self.path, self.opener)
 
-def open_text(path: Path, wrap: Callable[[BinaryIO], BinaryIO] | None = None) -> TextIO:
+
+def open_binary(path: Path, opener: Opener | None = None) -> BinaryIO:
+    """``opener()`` when given, else ``path`` opened for reading bytes."""
+    return opener() if opener is not None else open(path, "rb")  # noqa: SIM115 - caller closes
+
+
+def open_text(
+    path: Path, wrap: Callable[[BinaryIO], BinaryIO] | None = None, opener: Opener | None = None
+) -> TextIO:
     """Open ``path`` for the csv module: BOM dropped, undecodable bytes kept and counted."""
-    raw = open(path, "rb")  # noqa: SIM115 - owned by the returned wrapper
+    raw = open_binary(path, opener)
     if wrap is not None:
         raw = wrap(raw)
     return io.TextIOWrapper(raw, encoding=ENCODING, errors=ERRORS, newline="")
@@ -102,11 +121,11 @@ def open_text(path: Path, wrap: Callable[[BinaryIO], BinaryIO] | None = None) ->
 def inspect(spec: CsvInput) -> Table:
     """Read the header of ``spec.path``; raise :class:`InputError` on anything unusable."""
     path = Path(spec.path)
-    if not path.exists():
+    if spec.opener is None and not path.exists():
         raise InputError(f"no such file: {path}")
-    if path.is_dir():
+    if spec.opener is None and path.is_dir():
         raise InputError(f"{path} is a folder, not a CSV file")
-    with open(path, "rb") as fb:
+    with open_binary(path, spec.opener) as fb:
         head = fb.read(65536)
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise InputError(f"{path} is empty: a CSV file needs a header line")
@@ -114,7 +133,7 @@ def inspect(spec: CsvInput) -> Table:
     delimiter = spec.delimiter or _sniff(head.decode(ENCODING, "replace"))
     if len(delimiter) != 1:
         raise InputError(f"the delimiter must be one character, not {delimiter!r}")
-    with open_text(path) as f:
+    with open_text(path, opener=spec.opener) as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = next((row for row in reader if row), None)
         header_lines = reader.line_num
@@ -133,6 +152,7 @@ def inspect(spec: CsvInput) -> Table:
         key_index,
         header_lines,
         has_bom,
+        spec.opener,
     )
 
 
@@ -231,7 +251,7 @@ def exact_rows(
 
 def data_lines(path: Path, table: Table, wrap: Callable[[BinaryIO], BinaryIO] | None = None) -> TextIO:
     """Open ``path`` as text positioned after its header."""
-    f = open_text(path, wrap)
+    f = open_text(path, wrap, table.opener)
     for _ in range(table.header_lines):
         f.readline()
     return f

@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from lab.analytics import fastparse
 from lab.analytics.csvinput import (
     DECODE_ERRORS,
     ENCODING,
@@ -29,7 +30,7 @@ from lab.analytics.csvinput import (
 )
 from lab.quarantine import Quarantine
 
-__all__ = ["Block", "Reader", "READERS", "CHUNK_LINES", "make_reader"]
+__all__ = ["Block", "Reader", "BlockReader", "Quoted", "READERS", "CHUNK_LINES", "make_reader"]
 
 #: Lines per block for the block readers, unless ``chunk_size`` says otherwise.
 CHUNK_LINES = 16_384
@@ -162,78 +163,148 @@ def rows_to_blocks(pairs: Iterable[tuple[str, float]], size: int) -> Iterator[Bl
         yield Block(list(index), codes, values)
 
 
+class Quoted(Exception):
+    """A block reader limited to a byte span met a quote: the span cannot be read alone."""
+
+
 class BlockReader(Reader):
-    """Blocks of ``chunk_size`` lines, parsed by :meth:`parse` when clean, exactly otherwise."""
+    """Blocks of about ``chunk_size`` lines, parsed by :meth:`parse` when clean, exactly otherwise.
+
+    ``span=(start, stop)`` limits the reader to those bytes of the file (both on
+    line starts after the header, line numbers then count from the span's start).
+    """
 
     kind = "blocks"
 
-    def parse(self, block: bytes, lines: int) -> Block | None:
+    def __init__(self, table: Table, *, span: tuple[int, int] | None = None, **options) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(table, **options)
+        self.span = span
+        self.lines = 0
+
+    def parse(self, block: bytes) -> Block | None:
         """The block's records, or ``None`` when this fast path cannot vouch for them."""
         raise NotImplementedError
+
+    def _open(self) -> BinaryIO:
+        """The input as a buffered binary stream, positioned on the first data line."""
+        table = self.table
+        raw = table.open()
+        wrap = self._wrap()
+        fb = io.BufferedReader(wrap(raw)) if wrap else raw
+        if not isinstance(fb, io.BufferedReader):
+            fb = io.BufferedReader(fb)  # type: ignore[arg-type]
+        if self.span is not None:
+            fb.seek(self.span[0])
+        else:
+            for _ in range(table.header_lines):
+                fb.readline()
+        return fb  # type: ignore[return-value]
+
+    def _left(self) -> int | None:
+        return None if self.span is None else self.span[1] - self.span[0]
+
+    def _blocks(self, fb: BinaryIO) -> Iterator[bytes]:
+        """Blocks of exactly ``chunk_size`` lines (the last one shorter)."""
+        left = self._left()
+        while left is None or left > 0:
+            lines = list(itertools.islice(fb, self.chunk_size))
+            if left is not None:
+                lines, left = _within(lines, left)
+            if not lines:
+                return
+            yield b"".join(lines)
 
     def read(self) -> Iterator[Block]:
         quarantine, tally = self._pass()
         table = self.table
-        raw = open(table.path, "rb")  # noqa: SIM115 - closed below
-        wrap = self._wrap()
-        fb = io.BufferedReader(wrap(raw)) if wrap else raw  # type: ignore[arg-type]
-        with fb:
-            for _ in range(table.header_lines):
-                fb.readline()
-            line = table.header_lines + 1
-            while True:
-                lines = list(itertools.islice(fb, self.chunk_size))
-                if not lines:
-                    return
-                block = b"".join(lines)
+        with self._open() as fb:
+            line = 1 if self.span is not None else table.header_lines + 1
+            for block in self._blocks(fb):
                 if b'"' in block:  # quoted fields: record boundaries need the csv module
+                    if self.span is not None:
+                        raise Quoted(f"{table.path}: quoted fields in bytes {self.span}")
                     self.exact_blocks += 1
-                    seen = DECODE_ERRORS[0]
-                    text = io.TextIOWrapper(
-                        io.BufferedReader(_Prefixed(block, fb)),
-                        encoding=ENCODING,
-                        errors=ERRORS,
-                        newline="",
-                    )
-                    pairs = exact_rows(text, table, quarantine, line, tally, seen)
-                    yield from rows_to_blocks(pairs, self.chunk_size)
+                    yield from self._exact(_Prefixed(block, fb), line, quarantine, tally)
                     return
-                parsed = self.parse(block, len(lines))
+                parsed = self.parse(block)
                 if parsed is None:
                     self.exact_blocks += 1
-                    seen = DECODE_ERRORS[0]
-                    text = io.StringIO(block.decode("utf-8", ERRORS), newline="")
-                    pairs = exact_rows(text, table, quarantine, line, tally, seen)
-                    yield from rows_to_blocks(pairs, self.chunk_size)
+                    yield from self._exact(io.BytesIO(block), line, quarantine, tally)
+                    line += block.count(b"\n") + (not block.endswith(b"\n"))
                 else:
                     self.fast_blocks += 1
                     tally.ok += len(parsed.values)
+                    line += len(parsed.values)
                     yield parsed
-                line += len(lines)
+            self.lines = line - 1
 
-    def _clean(self, block: bytes, lines: int) -> bool:
-        """True when every line is a record with exactly the header's number of fields
-        and the block is valid UTF-8."""
+    def _exact(
+        self, raw: BinaryIO | io.RawIOBase, line: int, quarantine: Quarantine | None, tally: Tally
+    ) -> Iterator[Block]:
+        """The exact csv path over ``raw``, its valid records grouped into blocks."""
+        seen = DECODE_ERRORS[0]
+        text = io.TextIOWrapper(io.BufferedReader(raw), encoding=ENCODING, errors=ERRORS, newline="")  # type: ignore[arg-type]
+        pairs = exact_rows(text, self.table, quarantine, line, tally, seen)
+        yield from rows_to_blocks(pairs, self.chunk_size)
+
+    def _clean(self, block: bytes) -> int | None:
+        """The number of lines when every line is a record with exactly the header's number of
+        fields and the block is valid UTF-8, else ``None``."""
         if not block.isascii():
             try:
                 block.decode("utf-8")
             except UnicodeDecodeError:
-                return False
+                return None
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
         arr = np.frombuffer(block, dtype=np.uint8)
         ends = np.flatnonzero(arr == 10)
-        if len(ends) != lines and not (len(ends) == lines - 1 and arr[-1] != 10):
-            return False
         delims = np.cumsum(arr == ord(self.table.delimiter), dtype=np.int64)
         at_ends = delims[ends] if len(ends) == lines else np.append(delims[ends], delims[-1])
         per_line = np.diff(at_ends, prepend=0)
-        return bool((per_line == self.table.width - 1).all())
+        return lines if bool((per_line == self.table.width - 1).all()) else None
+
+
+def _within(lines: list[bytes], left: int) -> tuple[list[bytes], int]:
+    """The first of ``lines`` that fit in the ``left`` bytes of a span, and the bytes then left."""
+    for i, line in enumerate(lines):
+        if left <= 0:
+            return lines[:i], left
+        left -= len(line)
+    return lines, left
+
+
+class BytesReader(BlockReader):
+    """Raw byte blocks split into lines and fields by numpy, values parsed eight bytes at a time.
+
+    Blocks are cut by size at a line end: about ``chunk_size`` lines each, not exactly.
+    """
+
+    def _blocks(self, fb: BinaryIO) -> Iterator[bytes]:
+        sample = fb.peek(1 << 16)  # type: ignore[attr-defined]
+        size = self.chunk_size * max(1, len(sample) // max(1, sample.count(b"\n")))
+        left = self._left()
+        while left is None or left > 0:
+            block = fb.read(size if left is None else min(size, left))
+            if not block:
+                return
+            if left is not None:
+                left -= len(block)
+            elif not block.endswith(b"\n"):
+                block += fb.readline()
+            yield block
+
+    def parse(self, block: bytes) -> Block | None:
+        t = self.table
+        parsed = fastparse.parse_block(block, t.delimiter, t.width, t.value_index, t.key_index)
+        return None if parsed is None else Block(*parsed)
 
 
 class ChunkedReader(BlockReader):
     """numpy arrays per chunk of lines (``np.loadtxt``), statistics vectorised per chunk."""
 
-    def parse(self, block: bytes, lines: int) -> Block | None:
-        if not self._clean(block, lines):
+    def parse(self, block: bytes) -> Block | None:
+        lines = self._clean(block)
+        if lines is None:
             return None
         table = self.table
         text = block.decode("utf-8")
@@ -271,12 +342,13 @@ class ChunkedReader(BlockReader):
 class ArrowReader(BlockReader):
     """pyarrow's C++ CSV parser per block, streamed."""
 
-    def parse(self, block: bytes, lines: int) -> Block | None:
+    def parse(self, block: bytes) -> Block | None:
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.csv as pacsv
 
-        if not self._clean(block, lines):
+        lines = self._clean(block)
+        if lines is None:
             return None
         table = self.table
         names = [f"c{i}" for i in range(table.width)]
@@ -320,6 +392,7 @@ READERS: dict[str, type[Reader]] = {
     "generator": GeneratorReader,
     "chunked": ChunkedReader,
     "arrow": ArrowReader,
+    "bytes": BytesReader,
 }
 
 
