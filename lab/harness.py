@@ -10,12 +10,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lab.measure import append_record, make_record, peak_heap, time_call
+from lab.measure import append_record, fit_exponent, make_record, peak_heap, time_call
 from lab.outcome import Outcome
 from lab.strategies import System
 from lab.tiers import Tier
 
-__all__ = ["Measured", "measure_run", "sweep_plan", "workload_for"]
+__all__ = ["Measured", "Growth", "measure_run", "memory_growth", "sweep_plan", "workload_for"]
 
 
 @dataclass
@@ -108,3 +108,30 @@ def sweep_plan(
         else:
             runnable.append(choices)
     return runnable, skipped
+
+
+@dataclass
+class Growth:
+    """Peak heap per tier and the exponent fitted to it (~0 flat, ~1 linear)."""
+
+    sizes: dict[str, int]
+    peaks: dict[str, int]
+    exponent: float | None
+
+
+def memory_growth(
+    system: System,
+    tiers: list[Tier],
+    choices: Mapping[str, str],
+    params: Mapping[str, int] | None = None,
+    seed: int = 0,
+) -> Growth:
+    """Measure the peak heap of one run per tier (memray) and fit how it grows with the tier."""
+    kwargs: dict[str, Any] = {**choices, **system.params, **(params or {})}
+    sizes: dict[str, int] = {}
+    peaks: dict[str, int] = {}
+    for tier in tiers:
+        workload = workload_for(system, tier, seed)
+        peak, outcome = peak_heap(lambda w=workload: system.run(w, **kwargs))  # type: ignore[misc]
+        sizes[tier.name], peaks[tier.name] = outcome.n, peak
+    return Growth(sizes, peaks, fit_exponent(list(sizes.values()), list(peaks.values())))
