@@ -193,11 +193,11 @@ class BlockReader(Reader):
         fb = io.BufferedReader(wrap(raw)) if wrap else raw
         if not isinstance(fb, io.BufferedReader):
             fb = io.BufferedReader(fb)  # type: ignore[arg-type]
+        self._head = b""
         if self.span is not None:
             fb.seek(self.span[0])
         else:
-            for _ in range(table.header_lines):
-                fb.readline()
+            self._head = b"".join(fb.readline() for _ in range(table.header_lines))
         return fb  # type: ignore[return-value]
 
     def _left(self) -> int | None:
@@ -219,10 +219,15 @@ class BlockReader(Reader):
         table = self.table
         with self._open() as fb:
             line = 1 if self.span is not None else table.header_lines + 1
+            if _lone_cr(self._head):  # lines end with a lone CR: split only by the csv module
+                self.exact_blocks += 1
+                rest = _Prefixed(self._head, fb)
+                yield from self._exact(rest, line, quarantine, tally, skip=table.header_lines)
+                return
             for block in self._blocks(fb):
-                if b'"' in block:  # quoted fields: record boundaries need the csv module
+                if b'"' in block or _lone_cr(block):  # record boundaries need the csv module
                     if self.span is not None:
-                        raise Quoted(f"{table.path}: quoted fields in bytes {self.span}")
+                        raise Quoted(f"{table.path}: quoted fields or lone CRs in bytes {self.span}")
                     self.exact_blocks += 1
                     yield from self._exact(_Prefixed(block, fb), line, quarantine, tally)
                     return
@@ -239,11 +244,19 @@ class BlockReader(Reader):
             self.lines = line - 1
 
     def _exact(
-        self, raw: BinaryIO | io.RawIOBase, line: int, quarantine: Quarantine | None, tally: Tally
+        self,
+        raw: BinaryIO | io.RawIOBase,
+        line: int,
+        quarantine: Quarantine | None,
+        tally: Tally,
+        skip: int = 0,
     ) -> Iterator[Block]:
-        """The exact csv path over ``raw``, its valid records grouped into blocks."""
+        """The exact csv path over ``raw`` (after ``skip`` header lines), its valid records
+        grouped into blocks."""
         seen = DECODE_ERRORS[0]
         text = io.TextIOWrapper(io.BufferedReader(raw), encoding=ENCODING, errors=ERRORS, newline="")  # type: ignore[arg-type]
+        for _ in range(skip):
+            text.readline()
         pairs = exact_rows(text, self.table, quarantine, line, tally, seen)
         yield from rows_to_blocks(pairs, self.chunk_size)
 
@@ -262,6 +275,11 @@ class BlockReader(Reader):
         at_ends = delims[ends] if len(ends) == lines else np.append(delims[ends], delims[-1])
         per_line = np.diff(at_ends, prepend=0)
         return lines if bool((per_line == self.table.width - 1).all()) else None
+
+
+def _lone_cr(data: bytes) -> bool:
+    """True when a carriage return in ``data`` ends a line by itself (not as part of CRLF)."""
+    return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
 
 
 def _within(lines: list[bytes], left: int) -> tuple[list[bytes], int]:
