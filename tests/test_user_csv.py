@@ -171,6 +171,17 @@ CASES = [
         HEADER.encode() + b"a,1,x\nb,2,\xff\xfey\nb,2,y\nc,3,x\n",
         bad=[(3, "bytes that are not UTF-8")],
     ),
+    case("cr-line-ends", (HEADER + BASE_ROWS).replace("\n", "\r")),
+    case(
+        "cr-line-ends-bad-row",
+        "name,amount,city\ra,1,x\rb,oops,y\rb,2,y\rc,3,x",
+        bad=[(3, "amount is not a number: 'oops'")],
+    ),
+    case(
+        "lone-cr-in-lf-file",  # the csv module ends a line at a lone CR too
+        HEADER + "a,1,x\nb,2,y\rq,zz,x\nc,3,x\nd,bad,y\n",
+        bad=[(4, "amount is not a number: 'zz'"), (6, "amount is not a number: 'bad'")],
+    ),
     case(
         "spreadsheet-export",  # BOM, quoted header, CRLF, blank line, no final line end
         b'\xef\xbb\xbf"name","amount","city"\r\na,1,x\r\n\r\nb,2,y\r\n"c",3,x',
