@@ -6,16 +6,32 @@ import math
 from pathlib import Path
 
 from lab.analytics import SYSTEM, run
+from lab.analytics.readers import READERS
 
-__all__ = ["LAB_COMBINATIONS", "PEER_ENGINES", "run_all", "write_csv", "close"]
+__all__ = ["LAB_COMBINATIONS", "PEER_ENGINES", "blocks", "label", "run_all", "write_csv", "close"]
+
+#: The axes these tests vary; any other axis stays at its reference strategy.
+VARIED = ("reader", "stats")
+
+
+def _only_varied(choices: dict[str, str]) -> bool:
+    return choices["engine"] == "lab" and all(
+        v == SYSTEM.axis(k).reference for k, v in choices.items() if k not in VARIED
+    )
+
 
 #: Every valid combination of lab's own readers and stats methods.
-LAB_COMBINATIONS = [c for c in SYSTEM.combinations() if c["engine"] == "lab"]
+LAB_COMBINATIONS = [c for c in SYSTEM.combinations() if _only_varied(c)]
 PEER_ENGINES = [c["engine"] for c in SYSTEM.combinations() if c["engine"] != "lab"]
 
 
+def blocks(choices: dict[str, str]) -> bool:
+    """True for a block reader (the ones ``chunk_size`` applies to)."""
+    return READERS[choices["reader"]].kind == "blocks"
+
+
 def label(choices: dict[str, str], chunk_size: int | None = None) -> str:
-    text = "-".join(v for k, v in choices.items() if k != "engine")
+    text = "-".join(choices[k] for k in VARIED if k in choices)
     return text if chunk_size is None else f"{text}/chunk{chunk_size}"
 
 
@@ -26,7 +42,7 @@ def run_all(workload, quarantine_dir: Path, chunk_sizes=(None,)) -> dict:
     """
     outcomes = {}
     for choices in LAB_COMBINATIONS:
-        sizes = chunk_sizes if choices["reader"] in ("chunked", "arrow") else (None,)
+        sizes = chunk_sizes if blocks(choices) else (None,)
         for size in sizes:
             options = {} if size is None else {"chunk_size": size}
             folder = quarantine_dir / label(choices, size).replace("/", "-")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from helpers import LAB_COMBINATIONS, label
+from helpers import LAB_COMBINATIONS, blocks, label
 
 from lab.analytics import prepare, run
 from lab.quarantine import Quarantine
@@ -65,10 +65,7 @@ def bad_data(request):
 
 
 CASES = [pytest.param(c, None, id=label(c)) for c in LAB_COMBINATIONS] + [
-    pytest.param(c, size, id=label(c, size))
-    for c in LAB_COMBINATIONS
-    if c["reader"] in ("chunked", "arrow")
-    for size in (7, 100)
+    pytest.param(c, size, id=label(c, size)) for c in LAB_COMBINATIONS if blocks(c) for size in (7, 100)
 ]
 
 
