@@ -11,7 +11,7 @@ TIERS ?= small,medium,large
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev,peers,services,report]"
+	$(PY) -m pip install --quiet -e ".[dev,peers,services,report,scale]"
 	touch $(STAMP)
 
 install: $(STAMP)

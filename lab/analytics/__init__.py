@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import strategies
-from lab.analytics.csvinput import CsvInput, inspect
+from lab.analytics.csvinput import CsvInput, Table, inspect
 from lab.analytics.methods import BLOCK_ONLY, METHODS, ROW_ONLY
+from lab.analytics.parallel import open_executor, run_parallel
 from lab.analytics.peers import PEERS
 from lab.analytics.readers import CHUNK_LINES, READERS, make_reader
 from lab.analytics.stats import Summary, merge_all
@@ -27,13 +28,21 @@ from lab.tiers import Tier
 
 __all__ = ["SYSTEM", "Workload", "prepare", "from_file", "run"]
 
+#: The readers the executor axis can split into byte ranges.
+PARALLEL_READERS = ("bytes",)
+
 
 def _applies(axis: str, chosen: Mapping[str, str]) -> bool:
+    if axis == "executor":
+        return chosen.get("engine", "lab") == "lab" and chosen.get("reader") in PARALLEL_READERS
     return axis == "engine" or chosen.get("engine", "lab") == "lab"
 
 
 def _conflict(choices: Mapping[str, str]) -> str | None:
     reader, stats = choices.get("reader"), choices.get("stats")
+    executor = choices.get("executor", "serial")
+    if executor != "serial" and reader is not None and reader not in PARALLEL_READERS:
+        return f"executor={executor} splits the file for the {', '.join(PARALLEL_READERS)} reader only"
     if reader is None or stats is None:
         return None
     kind = READERS[reader].kind
@@ -85,6 +94,7 @@ def run(
     engine: str | None = None,
     reader: str | None = None,
     stats: str | None = None,
+    executor: str | None = None,
     chunk_size: int = CHUNK_LINES,
     progress: Callable[[int], None] | None = None,
     quarantine_dir: Path | None = None,
@@ -95,7 +105,8 @@ def run(
     others); a combination that cannot work raises :class:`UsageError`.
     ``progress(bytes_read)`` is called as the file is read.
     """
-    given = {k: v for k, v in (("engine", engine), ("reader", reader), ("stats", stats)) if v}
+    named = (("engine", engine), ("reader", reader), ("stats", stats), ("executor", executor))
+    given = {k: v for k, v in named if v}
     choices = SYSTEM.complete(given)
     table = inspect(workload.source)
     started = time.perf_counter()
@@ -108,23 +119,11 @@ def run(
         label = "-".join(choices.values())
         path = folder / f"{workload.name}.{label}.csv"
         with Quarantine(path, table.delimiter) as quarantine:
-            source = make_reader(
-                choices["reader"],
-                table,
-                quarantine=quarantine,
-                chunk_size=chunk_size,
-                progress=progress,
-            )
-            accumulators = METHODS[choices["stats"]](source)
+            accumulators, counts, blocks = _lab(table, choices, chunk_size, quarantine, progress)
         summaries = {k: acc.summary() for k, acc in accumulators.items()}
         overall = merge_all(list(accumulators.values())).summary() if accumulators else None
         groups = summaries if table.key_index is not None else {}
-        counts = {
-            "rows_in": source.tally.rows_in,
-            "rows_ok": source.tally.ok,
-            "rows_quarantined": source.tally.bad,
-        }
-        details.update(exact_blocks=source.exact_blocks, fast_blocks=source.fast_blocks)
+        details.update(blocks)
         if quarantine.count:
             details.update(quarantine_file=str(path), reasons=dict(quarantine.reasons))
     elapsed = time.perf_counter() - started
@@ -136,6 +135,31 @@ def run(
     }
     details.update(elapsed_s=elapsed, rows_per_s=counts["rows_in"] / elapsed if elapsed else None)
     return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details)
+
+
+def _lab(
+    table: Table,
+    choices: Mapping[str, str],
+    chunk_size: int,
+    quarantine: Quarantine,
+    progress: Callable[[int], None] | None,
+) -> tuple[dict, dict[str, int], dict[str, int]]:
+    """lab's own readers and statistics: accumulators per key, row counts, block counts."""
+    reader, stats, executor = choices["reader"], choices["stats"], choices.get("executor", "serial")
+    if executor != "serial":
+        if table.opener is not None:
+            raise UsageError(f"executor={executor} splits a file into byte ranges; this input is a stream")
+        with open_executor(executor) as (pool, workers):
+            merged = run_parallel(pool, workers, table, reader, stats, chunk_size, quarantine, progress)
+        if merged is not None:
+            counts = {"rows_in": merged.ok + merged.bad, "rows_ok": merged.ok, "rows_quarantined": merged.bad}
+            blocks = {"exact_blocks": merged.exact_blocks, "fast_blocks": merged.fast_blocks}
+            return merged.accumulators, counts, blocks
+    source = make_reader(reader, table, quarantine=quarantine, chunk_size=chunk_size, progress=progress)
+    accumulators = METHODS[stats](source)
+    tally = source.tally
+    counts = {"rows_in": tally.rows_in, "rows_ok": tally.ok, "rows_quarantined": tally.bad}
+    return accumulators, counts, {"exact_blocks": source.exact_blocks, "fast_blocks": source.fast_blocks}
 
 
 def _as_dict(summary: Summary | None) -> dict:
@@ -174,6 +198,21 @@ SYSTEM = System(
                 S("bytes", "raw byte blocks split and parsed by numpy alone, exact path per unsure block"),
             ),
             reference="generator",
+        ),
+        Axis(
+            "executor",
+            "where the blocks of the bytes reader are read: here, or split into byte ranges",
+            (
+                S("serial", "one pass over the file in this process"),
+                S("processes", "byte ranges read by a process pool, one worker per core; partials merged"),
+                S(
+                    "dask",
+                    "byte ranges read on a dask.distributed cluster (LAB_DASK_SCHEDULER, "
+                    "else a LocalCluster made for the run); partials merged",
+                    packages=("distributed",),
+                ),
+            ),
+            reference="serial",
         ),
         Axis(
             "stats",

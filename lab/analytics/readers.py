@@ -30,7 +30,7 @@ from lab.analytics.csvinput import (
 )
 from lab.quarantine import Quarantine
 
-__all__ = ["Block", "Reader", "BlockReader", "Quoted", "READERS", "CHUNK_LINES", "make_reader"]
+__all__ = ["Block", "Reader", "BlockReader", "Quoted", "READERS", "CHUNK_LINES", "lone_cr", "make_reader"]
 
 #: Lines per block for the block readers, unless ``chunk_size`` says otherwise.
 CHUNK_LINES = 16_384
@@ -219,13 +219,13 @@ class BlockReader(Reader):
         table = self.table
         with self._open() as fb:
             line = 1 if self.span is not None else table.header_lines + 1
-            if _lone_cr(self._head):  # lines end with a lone CR: split only by the csv module
+            if lone_cr(self._head):  # lines end with a lone CR: split only by the csv module
                 self.exact_blocks += 1
                 rest = _Prefixed(self._head, fb)
                 yield from self._exact(rest, line, quarantine, tally, skip=table.header_lines)
                 return
             for block in self._blocks(fb):
-                if b'"' in block or _lone_cr(block):  # record boundaries need the csv module
+                if b'"' in block or lone_cr(block):  # record boundaries need the csv module
                     if self.span is not None:
                         raise Quoted(f"{table.path}: quoted fields or lone CRs in bytes {self.span}")
                     self.exact_blocks += 1
@@ -277,7 +277,7 @@ class BlockReader(Reader):
         return lines if bool((per_line == self.table.width - 1).all()) else None
 
 
-def _lone_cr(data: bytes) -> bool:
+def lone_cr(data: bytes) -> bool:
     """True when a carriage return in ``data`` ends a line by itself (not as part of CRLF)."""
     return b"\r" in data and data.count(b"\r") != data.count(b"\r\n")
 
@@ -305,10 +305,10 @@ class BytesReader(BlockReader):
             block = fb.read(size if left is None else min(size, left))
             if not block:
                 return
+            if not block.endswith(b"\n") and (left is None or left > len(block)):
+                block += fb.readline()  # a span ends on a line start: this stays inside it
             if left is not None:
                 left -= len(block)
-            elif not block.endswith(b"\n"):
-                block += fb.readline()
             yield block
 
     def parse(self, block: bytes) -> Block | None:
