@@ -1,0 +1,186 @@
+"""Measuring: medians and IQRs, timing repeats, growth exponents, records, peak heap, and the
+harness that puts them together. No test here asserts a speed."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab import harness
+from lab.analytics import SYSTEM, prepare
+from lab.measure import append_record, fit_exponent, load_records, machine, make_record, peak_heap, time_call
+from lab.measure.records import commit, runs_dir
+from lab.measure.timing import Timing, median_iqr
+from lab.tiers import TIERS
+
+MB = 1 << 20
+
+
+# --- median and IQR -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("samples", "median", "iqr"),
+    [
+        ([5.0], 5.0, 0.0),
+        ([1.0, 2.0], 1.5, 0.5),
+        ([3.0, 1.0, 2.0], 2.0, 1.0),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], 3.0, 2.0),
+        ([1.0, 1.0, 1.0, 100.0], 1.0, 24.75),
+    ],
+)
+def test_median_iqr(samples, median, iqr):
+    assert median_iqr(samples) == pytest.approx((median, iqr))
+    timing = Timing(samples)
+    assert (timing.median_s, timing.iqr_s) == pytest.approx((median, iqr))
+
+
+# --- time_call ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("repeat", "warmup"), [(1, 0), (3, 2), (5, 1)])
+def test_time_call_counts_warmups_and_repeats(repeat, warmup):
+    calls = []
+    repeats = []
+    timing, result = time_call(lambda: calls.append(len(calls)) or len(calls), repeat, warmup, repeats.append)
+    assert len(calls) == repeat + warmup
+    assert len(timing.samples_s) == repeat
+    assert all(s >= 0 for s in timing.samples_s)
+    assert repeats == list(range(repeat))
+    assert result == repeat + warmup  # the result of the last call
+
+
+def test_time_call_needs_a_repeat():
+    with pytest.raises(ValueError, match="repeat must be at least 1"):
+        time_call(lambda: None, repeat=0)
+
+
+# --- fit_exponent ---------------------------------------------------------------------------------
+
+SIZES = [1e3, 1e4, 1e5, 1e6]
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2])
+def test_fit_exponent_recovers_the_power(exponent):
+    costs = [3.5 * n**exponent for n in SIZES]
+    assert fit_exponent(SIZES, costs) == pytest.approx(exponent, abs=1e-9)
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2])
+def test_fit_exponent_with_noise(exponent):
+    wobble = [1.1, 0.92, 1.05, 0.97]  # +-10%, fixed
+    costs = [2e-6 * n**exponent * w for n, w in zip(SIZES, wobble, strict=True)]
+    assert fit_exponent(SIZES, costs) == pytest.approx(exponent, abs=0.05)
+
+
+def test_fit_exponent_needs_two_sizes():
+    assert fit_exponent([1e3], [1.0]) is None
+    assert fit_exponent([1e3, 1e3], [1.0, 2.0]) is None
+    assert fit_exponent([0, 1e3, 1e4], [5.0, 1.0, 10.0]) == pytest.approx(1.0)  # size 0 left out
+
+
+# --- records --------------------------------------------------------------------------------------
+
+
+def record(**overrides):
+    fields = dict(
+        system="analytics",
+        tier="tiny",
+        choices={"reader": "list"},
+        params={"chunk_size": 10},
+        n=1000,
+        timing=Timing([0.5, 0.25, 1.0]),
+        peak_bytes=4096,
+        fingerprint="abc",
+        counts={"rows_in": 1000},
+    )
+    return make_record(**{**fields, **overrides})
+
+
+def test_make_record_fields():
+    r = record()
+    assert r["samples"] == [0.5, 0.25, 1.0]
+    assert r["median_s"] == 0.5 and r["iqr_s"] == pytest.approx(0.375)
+    assert r["per_s"] == 2000
+    assert r["peak_bytes"] == 4096 and r["fingerprint"] == "abc"
+    assert r["machine"] == machine() and r["commit"] == commit()
+    assert r["timestamp"].endswith("+00:00")
+    assert {"cpu", "cores", "python", "platform", "lab"} <= set(r["machine"])
+    json.dumps(r)  # every field is plain JSON
+    empty = record(timing=None, peak_bytes=None)
+    assert (empty["samples"], empty["median_s"], empty["per_s"], empty["peak_bytes"]) == (
+        [],
+        None,
+        None,
+        None,
+    )
+
+
+def test_records_append_and_load_round_trip(lab_results_dir):
+    first, second = record(), record(tier="small", n=10_000)
+    path = append_record(first)
+    assert path == runs_dir() / "analytics.jsonl"
+    assert runs_dir() == lab_results_dir / "runs"
+    append_record(second)
+    third = record(system="other")
+    other = append_record(third)
+    assert load_records() == [first, second, third]  # files in name order, lines in order
+    assert load_records([path]) == [first, second]
+    assert load_records([other]) == [third]
+    assert load_records([lab_results_dir / "nowhere.jsonl"]) == []
+
+
+def test_load_records_skips_blank_lines(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"a": 1}\n\n  \n{"a": 2}\n')
+    assert load_records([path]) == [{"a": 1}, {"a": 2}]
+    assert load_records([tmp_path]) == [{"a": 1}, {"a": 2}]
+
+
+# --- peak_heap ------------------------------------------------------------------------------------
+
+
+def test_peak_heap_sees_an_8_mb_allocation_and_not_an_8_kb_one():
+    big, n = peak_heap(lambda: len(bytearray(8 * MB)))
+    small, m = peak_heap(lambda: len(bytearray(8 << 10)))
+    assert (n, m) == (8 * MB, 8 << 10)
+    assert 8 * MB <= big < 9 * MB
+    assert 8 << 10 <= small < 256 << 10
+
+
+def test_peak_heap_trackers_in_a_row_are_independent():
+    peaks = [peak_heap(lambda size=size: bytearray(size))[0] for size in (8 << 10, 8 * MB, 8 << 10)]
+    assert peaks[0] < 256 << 10 and peaks[1] >= 8 * MB and peaks[2] < 256 << 10
+
+
+# --- the harness ----------------------------------------------------------------------------------
+
+
+def test_measure_run_times_measures_memory_and_stores(lab_results_dir):
+    workload = prepare(TIERS["tiny"])
+    steps = []
+    measured = harness.measure_run(
+        SYSTEM, workload, "tiny", SYSTEM.reference(), repeat=2, warmup=1, memory=True, on_step=steps.append
+    )
+    assert steps == ["warm-up", "repeat", "repeat", "memory"]
+    r = measured.record
+    assert len(r["samples"]) == 2 and r["peak_bytes"] > 0
+    assert r["fingerprint"] == measured.outcome.fingerprint
+    assert r["params"] == dict(SYSTEM.params)
+    assert load_records() == [r]
+
+
+def test_measure_run_without_storing(lab_results_dir):
+    workload = prepare(TIERS["tiny"])
+    measured = harness.measure_run(SYSTEM, workload, "tiny", SYSTEM.reference(), repeat=1, store=False)
+    assert measured.record["peak_bytes"] is None
+    assert not (lab_results_dir / "runs").exists()
+
+
+def test_workload_for_prepares_once(lab_data_dir):
+    first = harness.workload_for(SYSTEM, TIERS["tiny"])
+    mtime = first.source.path.stat().st_mtime_ns
+    second = harness.workload_for(SYSTEM, TIERS["tiny"])
+    assert second == first and second.source.path.stat().st_mtime_ns == mtime
+    assert first.source.path.parent == lab_data_dir
