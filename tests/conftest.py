@@ -11,9 +11,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from helpers import need_service
 from hypothesis import HealthCheck, settings
-
-from lab import services
 
 # Busy machines make timings noisy: no deadlines. No example database inside the checkout.
 settings.register_profile(
@@ -47,17 +46,6 @@ def lab_results_dir(tmp_path, lab_data_dir, monkeypatch):
     monkeypatch.setenv("LAB_RESULTS_DIR", str(folder))
     monkeypatch.setenv("LAB_DATA_DIR", str(lab_data_dir))
     return folder
-
-
-def need_service(name: str) -> str:
-    """The URL of service ``name``; skip the calling test when it does not answer
-    (fail instead when ``LAB_REQUIRE_SERVICES=1``)."""
-    reason = services.reachable(name)
-    if reason:
-        if services.required():
-            pytest.fail(f"{reason}; LAB_REQUIRE_SERVICES is set, so this is a failure", pytrace=False)
-        pytest.skip(reason)
-    return services.url(name)
 
 
 @pytest.fixture

@@ -1,14 +1,26 @@
-"""Helpers shared by the analytics tests (plain functions, no fixtures)."""
+"""Helpers shared by the tests (plain functions, no fixtures)."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+import pytest
+
+from lab import services
 from lab.analytics import SYSTEM, run
 from lab.analytics.readers import READERS
 
-__all__ = ["LAB_COMBINATIONS", "PEER_ENGINES", "blocks", "label", "run_all", "write_csv", "close"]
+__all__ = [
+    "LAB_COMBINATIONS",
+    "PEER_ENGINES",
+    "blocks",
+    "label",
+    "run_all",
+    "write_csv",
+    "close",
+    "need_service",
+]
 
 #: The axes these tests vary; any other axis stays at its reference strategy.
 VARIED = ("reader", "stats")
@@ -61,3 +73,14 @@ def close(a: float | None, b: float | None, rel: float = 1e-9, abs_: float = 0.0
     if a is None or b is None:
         return a is b
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+def need_service(name: str) -> str:
+    """The URL of service ``name``; skip the calling test when it does not answer
+    (fail instead when ``LAB_REQUIRE_SERVICES=1``)."""
+    reason = services.reachable(name)
+    if reason:
+        if services.required():
+            pytest.fail(f"{reason}; LAB_REQUIRE_SERVICES is set, so this is a failure", pytrace=False)
+        pytest.skip(reason)
+    return services.url(name)

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from lab import harness, strategies
-from lab.analytics import SYSTEM, prepare
+from lab.analytics import SYSTEM
 from lab.analytics.methods import BLOCK_ONLY, ROW_ONLY
 from lab.analytics.readers import READERS
 from lab.errors import UsageError
@@ -247,8 +247,3 @@ def test_tier_lookup_and_parsing():
     assert [t.name for t in parse_tiers(" tiny, small ,")] == ["tiny", "small"]
     with pytest.raises(UsageError, match=r"unknown tier 'giant' \(choose from: tiny, small, medium"):
         parse_tiers("tiny,giant")
-
-
-def test_streamed_tier_cannot_be_prepared_for_analytics():
-    with pytest.raises(UsageError, match="never stored"):
-        prepare(TIERS["huge"])
