@@ -39,14 +39,17 @@ def measure_run(
     store: bool = True,
     progress: Callable[[int], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Measured:
     """Time ``system.run`` on ``workload`` (and its peak heap, if ``memory``); keep the record.
 
     ``progress`` is passed to the scenario (bytes read); ``on_step(phase)`` is
     called after each warm-up, repeat and memory run, outside the timed region.
+    ``options`` are passed to the scenario and not recorded (a stop flag, say);
+    an outcome marked ``partial`` makes a record marked ``partial``.
     """
     params = {**system.params, **(params or {})}
-    kwargs: dict[str, Any] = {**choices, **params}
+    kwargs: dict[str, Any] = {**choices, **params, **(options or {})}
     if progress is not None:
         kwargs["progress"] = progress
 
@@ -81,6 +84,8 @@ def measure_run(
         counts=outcome.counts,
         answer=outcome.answer,
     )
+    if outcome.details.get("partial"):
+        record["partial"] = True
     if store:
         append_record(record)
     return Measured(record, outcome)

@@ -6,6 +6,7 @@ The scenario :func:`run` is the one way every caller runs this system.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from lab.analytics.parallel import open_executor, run_parallel
 from lab.analytics.peers import PEERS
 from lab.analytics.readers import CHUNK_LINES, READERS, make_reader
 from lab.analytics.stats import Summary, merge_all
-from lab.datagen import ensure_transactions
+from lab.datagen import ensure_transactions, open_stream
 from lab.errors import UsageError
 from lab.outcome import Outcome, fingerprint
 from lab.paths import results_dir
@@ -71,7 +72,11 @@ def prepare(
 ) -> Workload:
     """Generate (once) and return the transaction file of ``tier``."""
     if not tier.stored:
-        raise UsageError(f"the {tier.name} tier is streamed, never stored: analytics reads files")
+        if bad_rate:
+            raise UsageError(f"the {tier.name} tier is streamed from a generator with no bad rows")
+        name = f"transactions-{tier.name}-seed{seed}-stream"
+        opener = functools.partial(open_stream, tier.rows, tier.users, seed)
+        return Workload(name, CsvInput(Path(name), "amount", "category", ",", opener), tier.rows, 0)
     data = ensure_transactions(tier.name, tier.rows, tier.users, seed, bad_rate, progress)
     name = data.path.stem
     return Workload(name, CsvInput(data.path, "amount", "category", ","), data.rows, data.bad_rows)
@@ -98,12 +103,15 @@ def run(
     chunk_size: int = CHUNK_LINES,
     progress: Callable[[int], None] | None = None,
     quarantine_dir: Path | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Outcome:
     """Compute the statistics of ``workload`` with the chosen strategies.
 
     Unset axes take their reference strategy (or the first one that fits the
     others); a combination that cannot work raises :class:`UsageError`.
-    ``progress(bytes_read)`` is called as the file is read.
+    ``progress(bytes_read)`` is called as the file is read. When ``stop()`` turns
+    true, a serial block reader ends early: the answer covers the rows read so far
+    and is marked ``partial``.
     """
     named = (("engine", engine), ("reader", reader), ("stats", stats), ("executor", executor))
     given = {k: v for k, v in named if v}
@@ -119,7 +127,7 @@ def run(
         label = "-".join(choices.values())
         path = folder / f"{workload.name}.{label}.csv"
         with Quarantine(path, table.delimiter) as quarantine:
-            accumulators, counts, blocks = _lab(table, choices, chunk_size, quarantine, progress)
+            accumulators, counts, blocks = _lab(table, choices, chunk_size, quarantine, progress, stop)
         summaries = {k: acc.summary() for k, acc in accumulators.items()}
         overall = merge_all(list(accumulators.values())).summary() if accumulators else None
         groups = summaries if table.key_index is not None else {}
@@ -127,12 +135,14 @@ def run(
         if quarantine.count:
             details.update(quarantine_file=str(path), reasons=dict(quarantine.reasons))
     elapsed = time.perf_counter() - started
-    answer = {
+    answer: dict[str, object] = {
         "column": table.column,
         "group_by": table.group_by,
         "overall": _as_dict(overall),
         "groups": {k: groups[k].to_dict() for k in sorted(groups)},
     }
+    if details.get("partial"):
+        answer["partial"] = True  # stopped early: the statistics of the rows read so far
     details.update(elapsed_s=elapsed, rows_per_s=counts["rows_in"] / elapsed if elapsed else None)
     return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details)
 
@@ -143,7 +153,8 @@ def _lab(
     chunk_size: int,
     quarantine: Quarantine,
     progress: Callable[[int], None] | None,
-) -> tuple[dict, dict[str, int], dict[str, int]]:
+    stop: Callable[[], bool] | None = None,
+) -> tuple[dict, dict[str, int], dict[str, object]]:
     """lab's own readers and statistics: accumulators per key, row counts, block counts."""
     reader, stats, executor = choices["reader"], choices["stats"], choices.get("executor", "serial")
     if executor != "serial":
@@ -156,10 +167,14 @@ def _lab(
             blocks = {"exact_blocks": merged.exact_blocks, "fast_blocks": merged.fast_blocks}
             return merged.accumulators, counts, blocks
     source = make_reader(reader, table, quarantine=quarantine, chunk_size=chunk_size, progress=progress)
+    source.stop = stop
     accumulators = METHODS[stats](source)
     tally = source.tally
     counts = {"rows_in": tally.rows_in, "rows_ok": tally.ok, "rows_quarantined": tally.bad}
-    return accumulators, counts, {"exact_blocks": source.exact_blocks, "fast_blocks": source.fast_blocks}
+    blocks: dict[str, object] = {"exact_blocks": source.exact_blocks, "fast_blocks": source.fast_blocks}
+    if source.stopped:
+        blocks["partial"] = True
+    return accumulators, counts, blocks
 
 
 def _as_dict(summary: Summary | None) -> dict:

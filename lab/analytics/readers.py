@@ -110,6 +110,8 @@ class Reader:
         self.tally = Tally()
         self.exact_blocks = 0
         self.fast_blocks = 0
+        self.stop: Callable[[], bool] | None = None
+        self.stopped = False
         self._passes = 0
 
     def _pass(self) -> tuple[Quarantine | None, Tally]:
@@ -225,6 +227,9 @@ class BlockReader(Reader):
                 yield from self._exact(rest, line, quarantine, tally, skip=table.header_lines)
                 return
             for block in self._blocks(fb):
+                if self.stop is not None and self.stop():
+                    self.stopped = True
+                    return
                 if b'"' in block or lone_cr(block):  # record boundaries need the csv module
                     if self.span is not None:
                         raise Quoted(f"{table.path}: quoted fields or lone CRs in bytes {self.span}")

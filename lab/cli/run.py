@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from lab import harness, tiers
-from lab.cli.common import bytes_bar, out, parse_settings, progress_bar
+from lab.cli.common import bytes_bar, err, out, parse_settings, progress_bar
 from lab.errors import UsageError
 from lab.report.summary import human_bytes, human_seconds
 from lab.strategies import System, label
@@ -33,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--column", help="the numeric column of --input")
     p.add_argument("--group-by", help="the column of --input to group by")
     p.add_argument("--delimiter", help="the delimiter of --input (sniffed when not given)")
+    p.add_argument(
+        "--executor",
+        metavar="NAME|dask://HOST:PORT",
+        help="where block readers run: serial, processes, dask (a scheduler address implies dask)",
+    )
+    p.add_argument("--rows", type=int, help="rows of a streamed tier (huge) to read instead of all of them")
     p.set_defaults(func=cmd_run)
 
 
@@ -48,6 +60,10 @@ def load_workload(system: System, args: argparse.Namespace) -> tuple[Any, str]:
         workload = from_file(args.input, args.column, args.group_by, args.delimiter)
         return workload, f"file:{Path(args.input).name}"
     tier = tiers.get(args.tier)
+    if getattr(args, "rows", None):
+        if tier.stored:
+            raise UsageError(f"--rows is for streamed tiers; {tier.name} is a stored file")
+        tier = dataclasses.replace(tier, rows=args.rows)
     with progress_bar() as progress:
         task = progress.add_task(f"preparing {tier.name}", total=None)
         workload = harness.workload_for(
@@ -59,25 +75,68 @@ def load_workload(system: System, args: argparse.Namespace) -> tuple[Any, str]:
     return workload, tier.name
 
 
+#: Bytes per row of a streamed tier, to show an ETA before the stream has been read.
+STREAM_ROW_BYTES = 45
+
+
 def _size_of(workload: Any) -> int | None:
-    path = getattr(getattr(workload, "source", None), "path", None)
+    source = getattr(workload, "source", None)
+    if getattr(source, "opener", None) is not None:
+        return (getattr(workload, "rows", 0) or 0) * STREAM_ROW_BYTES or None
+    path = getattr(source, "path", None)
     try:
         return Path(path).stat().st_size if path else None
     except OSError:
         return None
 
 
+@contextmanager
+def graceful_stop() -> Iterator[threading.Event]:
+    """The first Ctrl-C sets the event (the run ends early, its answer partial); the second aborts."""
+    event = threading.Event()
+
+    def handler(signum: int, frame: Any) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        err.print("[yellow]stopping after this block; Ctrl-C again to abort[/]")
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield event
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _executor(args: argparse.Namespace, settings: dict[str, str]) -> None:
+    value = getattr(args, "executor", None)
+    if not value:
+        return
+    if "://" in value:
+        from lab.analytics.parallel import DASK_ENV
+
+        os.environ[DASK_ENV] = value.replace("dask://", "tcp://", 1)
+        value = "dask"
+    settings["executor"] = value
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     system = get_system(args.system)
-    given, params = system.split(parse_settings(args.set))
+    settings = parse_settings(args.set)
+    _executor(args, settings)
+    given, params = system.split(settings)
     choices = system.complete(given)
     reason = system.unavailable(choices)
     if reason:
         raise UsageError(f"cannot run {label(choices)} here: {reason}")
     workload, tier_name = load_workload(system, args)
     size = _size_of(workload)
+    streamed = getattr(workload.source, "opener", None) is not None if hasattr(workload, "source") else False
+    if streamed:  # a billion rows: one timed pass, no warm-up
+        args.warmup, args.repeat = 0, 1
+        err.print(f"streaming {workload.rows:,} generated rows once; Ctrl-C stops with a partial answer")
     steps = args.warmup + args.repeat + (1 if args.memory else 0)
-    with bytes_bar() as progress:
+    with bytes_bar() as progress, graceful_stop() as stopping:
         title = f"{system.name} {label(choices)}"
         runs = progress.add_task(title, total=steps)
         read = progress.add_task("reading", total=size)
@@ -100,6 +159,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             memory=args.memory,
             progress=on_bytes if size else None,
             on_step=on_step,
+            options={"stop": stopping.is_set} if streamed else None,
         )
     record, outcome = measured.record, measured.outcome
     if args.json:
@@ -113,6 +173,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 def print_run(record: dict[str, Any], outcome: Any) -> None:
     """A measured run for people: timing, memory, counts, and the answer as a table."""
     out.print(f"[bold]{record['system']}[/] on [bold]{record['tier']}[/] with {label(record['choices'])}")
+    if record.get("partial"):
+        out.print("  [bold red]PARTIAL[/]: stopped early; the statistics cover the rows read so far")
     out.print(
         f"  median {human_seconds(record['median_s'])} (IQR {human_seconds(record['iqr_s'])}, "
         f"{len(record['samples'])} repeats) for {record['n']:,} items: "

@@ -7,6 +7,7 @@ from lab.datagen.transactions import (
     Dataset,
     data_dir,
     ensure_transactions,
+    open_stream,
     transaction_blocks,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "Dataset",
     "data_dir",
     "ensure_transactions",
+    "open_stream",
     "transaction_blocks",
 ]

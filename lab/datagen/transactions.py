@@ -7,6 +7,7 @@ constant memory, and the ``huge`` tier can be streamed without touching disk.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.datagen.fastcsv import BlockStream, stream_blocks
 from lab.paths import data_dir
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "data_dir",
     "transaction_blocks",
     "ensure_transactions",
+    "open_stream",
 ]
 
 COLUMNS = ("id", "user_id", "amount", "category", "timestamp")
@@ -115,6 +118,12 @@ def _bad_row(kind: str, i: int, user: int, amount: str, category: str, ts: str) 
     if kind == "empty_amount":
         return f"{i},{user},,{category},{ts}\n"
     raise ValueError(f"unknown bad-row kind {kind!r}")
+
+
+def open_stream(rows: int, users: int, seed: int = 0) -> io.BufferedReader:
+    """The CSV of ``rows`` transactions as a binary stream made on the fly (numpy), never on disk."""
+    blocks = stream_blocks(rows, users, seed, _HEADER.encode(), CATEGORIES)
+    return io.BufferedReader(BlockStream(blocks), 1 << 20)
 
 
 def ensure_transactions(
