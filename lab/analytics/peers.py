@@ -26,7 +26,8 @@ def duckdb_engine(table: Table) -> Result:
     """DuckDB's ``read_csv``, every column as text, values cast with ``TRY_CAST``."""
     import duckdb
 
-    key = "''" if table.key_index is None else f'"{table.header[table.key_index]}"'
+    # an empty field reads as NULL: it is the empty group, as the csv module reads it
+    key = "''" if table.key_index is None else f"""coalesce("{table.header[table.key_index]}", '')"""
     value = f'TRY_CAST("{table.column}" AS DOUBLE)'
     con = duckdb.connect()
     try:
@@ -74,7 +75,7 @@ def polars_engine(table: Table) -> Result:
         has_header=True,
         encoding="utf8-lossy",
     )
-    key = pl.lit("") if table.key_index is None else pl.col(table.header[table.key_index])
+    key = pl.lit("") if table.key_index is None else pl.col(table.header[table.key_index]).fill_null("")
     v = pl.col(table.column).str.strip_chars().cast(pl.Float64, strict=False)
     t = lf.select(key.alias("k"), v.alias("v"))
     ok = t.filter(pl.col("v").is_not_null() & pl.col("v").is_finite())
