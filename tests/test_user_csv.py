@@ -145,6 +145,19 @@ CASES = [
         peers=True,
     ),
     case(
+        "empty-group-values",  # an empty field, quoted or not, is the empty group
+        HEADER + 'a,1,\nb,2,y\nc,3,""\nd,4,x\n',
+        {
+            "overall": S(4, 2.5, 5 / 3, 1.0, 4.0),
+            "groups": {
+                "": S(2, 2.0, 2.0, 1.0, 3.0),
+                "y": S(1, 2.0, None, 2.0, 2.0),
+                "x": S(1, 4.0, None, 4.0, 4.0),
+            },
+        },
+        peers=True,
+    ),
+    case(
         "no-group-by",
         HEADER + BASE_ROWS,
         {"overall": BASE["overall"], "groups": {}},
