@@ -6,14 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lab.cli import data, listing, run, sweep
+from lab.cli import compare, data, listing, profile, report, run, sweep, verify
 from lab.cli.common import fail
 from lab.errors import LabError, UsageError
 
 __all__ = ["main", "COMMANDS"]
 
 #: The modules that add a subcommand, in the order ``lab --help`` lists them.
-COMMANDS = (listing, data, run, sweep)
+COMMANDS = (listing, data, run, sweep, verify, report, compare, profile)
 
 
 def parser() -> argparse.ArgumentParser:

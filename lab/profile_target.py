@@ -1,0 +1,58 @@
+"""Run one system's scenario once, for a profiler: ``python -m lab.profile_target SYSTEM ...``.
+
+``lab profile`` starts this module in a child process (under py-spy), or with
+``--memray FILE`` it records the scenario call alone with memray's Tracker (not
+imports, not loading the workload), as lab's memory measurements do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab import harness, tiers
+from lab.cli.common import parse_settings
+from lab.errors import LabError
+from lab.systems import get_system
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lab.profile_target")
+    p.add_argument("system")
+    p.add_argument("--tier", default="small")
+    p.add_argument("--set", action="append", default=[], metavar="AXIS=NAME")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--memray", metavar="FILE", help="record the scenario call with memray into FILE")
+    args = p.parse_args(argv)
+    try:
+        system = get_system(args.system)
+        given, params = system.split(parse_settings(args.set))
+        choices = system.complete(given)
+        workload = harness.workload_for(system, tiers.get(args.tier), args.seed)
+    except LabError as exc:
+        print(f"lab.profile_target: error: {exc}", file=sys.stderr)
+        return 2
+    kwargs = {**choices, **system.params, **params}
+    started = time.perf_counter()
+    if args.memray:
+        import memray
+
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+        destination = memray.FileDestination(Path(args.memray), overwrite=True)
+        with memray.Tracker(destination=destination, trace_python_allocators=True):
+            outcome = system.run(workload, **kwargs)  # type: ignore[misc]
+    else:
+        outcome = system.run(workload, **kwargs)  # type: ignore[misc]
+    elapsed = time.perf_counter() - started
+    print(f"{system.name} {args.tier}: {outcome.n:,} items in {elapsed:.3f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Comparing two sets of records: per benchmark, the ratio of medians B/A and whether the
+difference is significant (two-sided Mann-Whitney U on the raw samples, as asv does).
+
+Significance needs enough samples for the test to be able to reject at all: the
+smallest two-sided p-value of an exact Mann-Whitney U test with m and n samples
+is 2 / C(m+n, m), so with 3 + 3 samples it is 0.1 and nothing can be significant
+at 0.05; 4 + 4 (0.029) or 3 + 5 (0.036) is the least that can be.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from lab.report.select import Record, label, latest_by
+
+__all__ = ["Change", "significance", "min_p_value", "compare", "slowdowns", "ALPHA"]
+
+#: The significance level.
+ALPHA = 0.05
+
+Verdict = Literal["slower", "faster", "not significant", "too few samples", "only in A", "only in B"]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One benchmark in A and B."""
+
+    system: str
+    tier: str
+    label: str
+    a_median_s: float | None
+    b_median_s: float | None
+    ratio: float | None
+    p_value: float | None
+    verdict: Verdict
+    a_samples: int = 0
+    b_samples: int = 0
+
+
+def min_p_value(m: int, n: int) -> float:
+    """The smallest two-sided p-value an exact Mann-Whitney U test can give with ``m`` and ``n`` samples."""
+    return min(1.0, 2 / math.comb(m + n, m)) if m and n else 1.0
+
+
+def significance(
+    a: Sequence[float], b: Sequence[float], alpha: float = ALPHA
+) -> tuple[float | None, Literal["significant", "not significant", "too few samples"]]:
+    """The two-sided Mann-Whitney U p-value of ``a`` against ``b``, and what it says at ``alpha``.
+
+    ``"too few samples"`` (p ``None``) when no outcome of the test could reach ``alpha``.
+    """
+    if min_p_value(len(a), len(b)) >= alpha:
+        return None, "too few samples"
+    from scipy.stats import mannwhitneyu
+
+    p = float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+    return p, "significant" if p < alpha else "not significant"
+
+
+def _change(a: Record | None, b: Record | None, alpha: float) -> Change:
+    some = a or b
+    assert some is not None
+    name = label(some.get("choices", {}))
+    params = some.get("params") or {}
+    if params:
+        name += " " + label({k: str(v) for k, v in params.items()})
+    a_med = a.get("median_s") if a else None
+    b_med = b.get("median_s") if b else None
+    if a is None or b is None:
+        verdict: Verdict = "only in B" if a is None else "only in A"
+        return Change(some["system"], some["tier"], name, a_med, b_med, None, None, verdict)
+    ratio = b_med / a_med if a_med and b_med is not None else None
+    sa, sb = a.get("samples") or [], b.get("samples") or []
+    p, said = significance(sa, sb, alpha)
+    if said == "significant":
+        verdict = "slower" if (ratio or 1) > 1 else "faster"
+    else:
+        verdict = said
+    return Change(some["system"], some["tier"], name, a_med, b_med, ratio, p, verdict, len(sa), len(sb))
+
+
+def compare(a: Sequence[Record], b: Sequence[Record], alpha: float = ALPHA) -> list[Change]:
+    """Match the latest record of each benchmark (system, tier, choices, params) in ``a`` and ``b``."""
+    latest_a, latest_b = latest_by(a), latest_by(b)
+    keys = list(dict.fromkeys([*latest_a, *latest_b]))
+    keys.sort(key=_order(latest_a, latest_b))
+    return [_change(latest_a.get(k), latest_b.get(k), alpha) for k in keys]
+
+
+def _order(*groups: dict) -> Callable[[tuple[str, str, str, str]], tuple[str, int, int]]:
+    """Sort benchmarks by system, then rows, then the order they first appeared."""
+    first = {k: i for i, k in enumerate(k for g in groups for k in g)}
+
+    def key(k: tuple[str, str, str, str]) -> tuple[str, int, int]:
+        record = next(g[k] for g in groups if k in g)
+        return (k[0], record.get("n") or 0, first[k])
+
+    return key
+
+
+def slowdowns(changes: Sequence[Change], above: float) -> list[Change]:
+    """The significant slowdowns whose ratio B/A exceeds ``above``."""
+    return [c for c in changes if c.verdict == "slower" and c.ratio is not None and c.ratio > above]

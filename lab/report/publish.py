@@ -1,0 +1,55 @@
+"""Writing the report's files: plots, ``REPORT.md``, ``report.html``, ``claims.md``, the README section."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from lab.report.html import report_html
+from lab.report.model import Provenance, Report
+from lab.report.plots import view_png
+from lab.report.render import claims_document, readme_body, replace_marked, report_markdown
+from lab.report.verdicts import ClaimResult
+
+__all__ = ["write_report", "write_claims", "update_readme"]
+
+
+def write_report(report: Report, folder: Path) -> list[Path]:
+    """Write ``REPORT.md`` (plots beside it under ``plots/``) and ``report.html`` into ``folder``."""
+    plots = folder / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    images = {v.id: view_png(v) for s in report.sections for v in s.views}
+    for name, png in images.items():
+        (plots / f"{name}.png").write_bytes(png)
+    markdown = folder / "REPORT.md"
+    markdown.write_text(report_markdown(report, {k: f"plots/{k}.png" for k in images}), encoding="utf-8")
+    html = folder / "report.html"
+    html.write_text(report_html(report, images), encoding="utf-8")
+    return [markdown, html]
+
+
+def write_claims(results: Sequence[ClaimResult], prov: Provenance, folder: Path, command: str) -> Path:
+    """Write ``claims.md`` into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "claims.md"
+    path.write_text(claims_document(results, prov, command), encoding="utf-8")
+    return path
+
+
+def update_readme(readme: Path, claims: Path) -> str:
+    """Rewrite the marked claims section of ``readme`` from ``claims``; say what was done."""
+    if not claims.exists():
+        return f"{claims} does not exist yet (run lab verify): README left as it is"
+    if not readme.exists():
+        return f"{readme} does not exist: nothing to update"
+    text = readme.read_text(encoding="utf-8")
+    body = readme_body(claims.read_text(encoding="utf-8"))
+    if body is None:
+        return f"{claims} has no README table (run lab verify again): README left as it is"
+    new = replace_marked(text, body)
+    if new is None:
+        return f"{readme} has no claims markers: README left as it is"
+    if new == text:
+        return f"{readme} claims section already up to date"
+    readme.write_text(new, encoding="utf-8")
+    return f"{readme} claims section rewritten from {claims}"
