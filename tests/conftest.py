@@ -8,11 +8,15 @@ answer, and fails instead when ``LAB_REQUIRE_SERVICES=1`` (as in CI).
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import socket
+import tempfile
 
 import pytest
 from helpers import need_service
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Busy machines make timings noisy: no deadlines. No example database inside the checkout.
 settings.register_profile(
@@ -22,6 +26,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("lab")
+# hypothesis caches what it learns from the source under .hypothesis/ in the working folder
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="lab-tests-hypothesis-")
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 
 
 @pytest.fixture(scope="session")
