@@ -16,9 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: every available strategy on the default tiers, then the summary.
+## The main job: every available strategy on the default tiers, the course's claims checked,
+## then results/REPORT.md and results/report.html (and the README's performance table).
 run: install
 	$(LAB) sweep analytics --tiers $(TIERS)
+	$(LAB) verify --tiers $(TIERS)
+	$(LAB) report
 
 ## Every test: unit, property, service, memory, and the benchmarks run once.
 test: install

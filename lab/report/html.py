@@ -21,7 +21,7 @@ table { border-collapse: collapse; margin: 0.6em 0 1.4em; font-size: 13px; }
 th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: right; vertical-align: top; }
 th { background: #f3f5f7; }
 td:first-child, td:nth-child(2) { text-align: left; }
-.claims td { text-align: left; }
+.claims td, .claims th { text-align: left; }
 .holds { background: #e6f4ea; } .fails { background: #fde7e9; } .untested { background: #f4f4f4; }
 .meta { color: #57606a; }
 img { max-width: 100%; border: 1px solid #d0d7de; }

@@ -8,7 +8,7 @@ from pathlib import Path
 from lab.report.html import report_html
 from lab.report.model import Provenance, Report
 from lab.report.plots import view_png
-from lab.report.render import claims_document, readme_body, replace_marked, report_markdown
+from lab.report.render import END, START, claims_document, readme_body, replace_marked, report_markdown
 from lab.report.verdicts import ClaimResult
 
 __all__ = ["write_report", "write_claims", "update_readme"]
@@ -38,18 +38,18 @@ def write_claims(results: Sequence[ClaimResult], prov: Provenance, folder: Path,
 
 def update_readme(readme: Path, claims: Path) -> str:
     """Rewrite the marked claims section of ``readme`` from ``claims``; say what was done."""
-    if not claims.exists():
-        return f"{claims} does not exist yet (run lab verify): README left as it is"
     if not readme.exists():
         return f"{readme} does not exist: nothing to update"
     text = readme.read_text(encoding="utf-8")
+    if replace_marked(text, "") is None:
+        return f"{readme} has no claims markers ({START} ... {END}): README left as it is"
+    if not claims.exists():
+        return f"{claims} does not exist yet (run lab verify): README left as it is"
     body = readme_body(claims.read_text(encoding="utf-8"))
     if body is None:
         return f"{claims} has no README table (run lab verify again): README left as it is"
     new = replace_marked(text, body)
-    if new is None:
-        return f"{readme} has no claims markers: README left as it is"
     if new == text:
         return f"{readme} claims section already up to date"
-    readme.write_text(new, encoding="utf-8")
+    readme.write_text(new or text, encoding="utf-8")
     return f"{readme} claims section rewritten from {claims}"

@@ -1,0 +1,69 @@
+"""lab compare: ratio B/A per benchmark, and a Mann-Whitney U test that knows when it cannot decide."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from report_records import LISTING, record
+
+from lab.cli import main
+from lab.report.compare import compare, min_p_value, significance, slowdowns
+
+
+def _samples(mean: float, seed: int, n: int = 20) -> list[float]:
+    return list(np.random.default_rng(seed).normal(mean, 0.02 * mean, n))
+
+
+def test_same_distribution_is_not_significant():
+    p, said = significance(_samples(1.0, 1), _samples(1.0, 2))
+    assert said == "not significant"
+    assert p is not None and p >= 0.05
+
+
+def test_a_clear_shift_is_significant():
+    p, said = significance(_samples(1.0, 1), _samples(1.3, 2))
+    assert said == "significant"
+    assert p is not None and p < 1e-6
+
+
+def test_too_few_samples_can_never_be_significant():
+    assert min_p_value(3, 3) == pytest.approx(0.1)
+    assert min_p_value(4, 4) < 0.05 and min_p_value(3, 5) < 0.05
+    assert significance([1.0, 1.0, 1.0], [9.0, 9.0, 9.0]) == (None, "too few samples")
+    assert significance([], [1.0]) == (None, "too few samples")
+
+
+def test_compare_matches_benchmarks_and_gives_ratios():
+    a = [record("small", median=1.0, samples=_samples(1.0, 1)), record("medium", choices=LISTING)]
+    b = [record("small", median=2.0, samples=_samples(2.0, 2)), record("large")]
+    changes = {(c.tier, c.verdict) for c in compare(a, b)}
+    assert changes == {("small", "slower"), ("medium", "only in A"), ("large", "only in B")}
+    (small,) = [c for c in compare(a, b) if c.tier == "small"]
+    assert small.ratio == pytest.approx(2.0, rel=0.05)
+    assert slowdowns(compare(a, b), 1.5) == [small]
+    assert slowdowns(compare(a, b), 2.5) == []
+    (faster,) = [c for c in compare(b, a) if c.tier == "small"]
+    assert faster.verdict == "faster"
+
+
+def _write(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def test_fail_above_exits_one_on_a_significant_slowdown_only(tmp_path, capsys):
+    a = _write(tmp_path / "a.jsonl", [record("small", samples=_samples(1.0, 1))])
+    slow = _write(tmp_path / "slow.jsonl", [record("small", samples=_samples(1.5, 2))])
+    same = _write(tmp_path / "same.jsonl", [record("small", samples=_samples(1.0, 3))])
+    assert main(["compare", a, slow, "--fail-above", "1.2"]) == 1
+    assert main(["compare", a, slow, "--fail-above", "2.0"]) == 0
+    assert main(["compare", a, same, "--fail-above", "1.01"]) == 0
+    out = capsys.readouterr().out
+    assert "slower" in out and "not significant" in out
+
+
+def test_compare_names_what_it_cannot_read(capsys):
+    assert main(["compare", "no-such-file-or-commit", "neither"]) == 2
+    assert "neither a records file" in capsys.readouterr().err

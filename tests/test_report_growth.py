@@ -1,0 +1,42 @@
+"""The report's growth fit recovers known exponents from synthetic records."""
+
+from __future__ import annotations
+
+import pytest
+from report_records import STREAMING, record
+
+from lab.report.claims import get_claim
+from lab.report.model import Layout, build
+from lab.report.verdicts import judge
+
+SIZES = {"small": 10_000, "medium": 100_000, "large": 1_000_000}
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_fit_recovers_time_and_heap_exponents(k):
+    records = [
+        record(t, STREAMING, median=1e-3 * (n / 1e4) ** k, peak=int(5e4 * (n / 1e4) ** k))
+        for t, n in SIZES.items()
+    ]
+    layout = Layout("analytics", STREAMING, {"reader": [STREAMING]})
+    (section,) = build(records, {"analytics": layout}).sections
+    (view,) = section.views
+    (series,) = view.series
+    assert series.time_exponent == pytest.approx(k, abs=1e-6)
+    assert series.memory_exponent == pytest.approx(k, abs=1e-6)
+    assert [p.tier for p in series.points] == ["small", "medium", "large"]
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_claim_growth_uses_the_same_fit(k):
+    records = [record(t, STREAMING, median=0.5, peak=int(5e4 * (n / 1e4) ** k)) for t, n in SIZES.items()]
+    verdict = judge(get_claim("statistics-1m"), records).verdict
+    assert verdict.exponent == pytest.approx(k, abs=1e-6)
+    assert verdict.status == ("holds" if k == 0 else "fails")
+
+
+def test_noisy_flat_heap_still_reads_as_constant():
+    peaks = {"small": 101_000, "medium": 96_000, "large": 99_500}
+    records = [record(t, STREAMING, peak=p) for t, p in peaks.items()]
+    verdict = judge(get_claim("statistics-1m"), records).verdict
+    assert abs(verdict.exponent) < 0.1 and verdict.status == "holds"
