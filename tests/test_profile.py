@@ -1,0 +1,67 @@
+"""lab profile: flame graphs named after what ran, and clear messages when a profiler cannot run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lab.cli import main
+from lab.cli import profile as profile_cli
+
+
+def test_profile_names_say_what_ran():
+    name = profile_cli.profile_name("analytics", "large", {"reader": "list", "stats": "welford"}, {})
+    assert name == "analytics-large-list-welford"
+    with_param = profile_cli.profile_name("analytics", "small", {"reader": "chunked"}, {"chunk_size": 500})
+    assert with_param == "analytics-small-chunked-chunk_size-500"
+
+
+@pytest.mark.parametrize(
+    "stderr",
+    [
+        "Error: Permission Denied: Try running again with elevated permissions",
+        "Failed to attach: Operation not permitted (os error 1)",
+        "ptrace(PTRACE_ATTACH) failed",
+    ],
+)
+def test_ptrace_refusals_are_recognised(stderr):
+    assert profile_cli.ptrace_refused(1, stderr)
+    assert not profile_cli.ptrace_refused(0, stderr)
+    assert not profile_cli.ptrace_refused(1, "ModuleNotFoundError: no module named x")
+
+
+def test_a_missing_profiler_is_a_clear_error(monkeypatch, capsys):
+    monkeypatch.setattr(profile_cli, "_tool", lambda name: None)
+    assert main(["profile", "analytics", "--tier", "tiny", "--with", "py-spy"]) == 2
+    assert "py-spy is not installed" in capsys.readouterr().err
+
+
+def test_a_ptrace_refusal_is_a_clear_error(monkeypatch, capsys):
+    class Refused:
+        returncode, stderr = 1, "Error: Permission Denied: Try running again with elevated permissions\n"
+
+    monkeypatch.setattr(profile_cli, "_run", lambda command: Refused())
+    assert main(["profile", "analytics", "--tier", "tiny", "--with", "py-spy"]) == 1
+    err = capsys.readouterr().err
+    assert "ptrace" in err and "SYS_PTRACE" in err
+
+
+def test_py_spy_writes_a_flame_graph_and_a_speedscope_profile(lab_results_dir, capsys):
+    code = main(["profile", "analytics", "--tier", "tiny", "--set", "reader=list", "--with", "py-spy"])
+    if code == 1 and "ptrace" in capsys.readouterr().err:
+        pytest.skip("py-spy may not trace processes here")
+    assert code == 0
+    base = lab_results_dir / "profiles" / "analytics-tiny-lab-list-welford"
+    assert b"<svg" in base.with_name(base.name + ".py-spy.svg").read_bytes()[:2000]
+    speedscope = json.loads(base.with_name(base.name + ".py-spy.speedscope.json").read_text())
+    assert "speedscope" in speedscope["$schema"]
+
+
+def test_memray_writes_a_flame_graph_and_stats(lab_results_dir, capsys):
+    assert main(["profile", "analytics", "--tier", "tiny", "--with", "memray"]) == 0
+    base = lab_results_dir / "profiles" / "analytics-tiny-lab-generator-welford"
+    assert "<html" in base.with_name(base.name + ".memray.html").read_text().lower()
+    stats = json.loads(base.with_name(base.name + ".memray-stats.json").read_text())
+    assert stats["metadata"]["peak_memory"] > 0
+    assert "peak heap" in capsys.readouterr().out
