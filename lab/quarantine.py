@@ -14,10 +14,13 @@ class Quarantine:
     """A sink for bad records, written as CSV (``line,reason,raw``) on first use.
 
     ``raw`` is the record as parsed, written back with the input's delimiter;
-    bytes that were not UTF-8 are written back as the same bytes.
+    bytes that were not UTF-8 are written back as the same bytes. A file left
+    by an earlier run at ``path`` is removed, so what is there is this run's.
     """
 
     def __init__(self, path: Path | None, delimiter: str = ",") -> None:
+        if path is not None:
+            path.unlink(missing_ok=True)
         self.path = path
         self.delimiter = delimiter
         self.count = 0

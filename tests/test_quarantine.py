@@ -148,3 +148,15 @@ def test_raw_text_of_a_multi_line_record_parses_back_to_its_fields(tmp_path):
     [(line, _, raw)] = read_quarantine(q.path)
     assert line == 3
     assert list(csv.reader([raw], delimiter=";")) == [fields]
+
+
+def test_a_clean_run_removes_the_quarantine_file_an_earlier_run_left(tmp_path):
+    from lab.quarantine import Quarantine
+
+    path = tmp_path / "q.csv"
+    with Quarantine(path) as q:
+        q.add(2, "missing amount", ["1", ""])
+    assert path.exists()
+    with Quarantine(path):
+        pass
+    assert not path.exists()
