@@ -11,6 +11,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -30,30 +31,28 @@ def fail(message: str, code: int) -> int:
     return code
 
 
-def progress_bar() -> Progress:
-    """A progress bar counting steps, on stderr, gone when done."""
+def _bar(counter: ProgressColumn) -> Progress:
+    """A progress bar on stderr, gone when done; off where stderr is not a terminal."""
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
-        MofNCompleteColumn(),
+        counter,
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     )
+
+
+def progress_bar() -> Progress:
+    """A progress bar counting steps."""
+    return _bar(MofNCompleteColumn())
 
 
 def bytes_bar() -> Progress:
-    """A progress bar counting bytes, on stderr, gone when done."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    )
+    """A progress bar counting bytes."""
+    return _bar(DownloadColumn())
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
