@@ -19,41 +19,33 @@ from lab.systems import get_system
 SYSTEM = get_system("analytics")
 
 
-def _cases(axis: str) -> list[Any]:
-    """Each strategy of ``axis``, completed by the system, with the strategy's name as test id."""
-    return [pytest.param(choices, id=choices[axis]) for choices in SYSTEM.combinations(axis)]
+#: The axes benchmarked, one pytest-benchmark group each.
+AXES = ("engine", "reader", "stats")
 
 
-def _check(
-    benchmark: Any, system: System, workload: Any, reference: dict[str, Any], choices: dict[str, str]
+def _cases() -> list[Any]:
+    """Each strategy of each axis, completed by the system; test id ``axis-strategy``."""
+    return [
+        pytest.param(axis, choices, id=f"{axis}-{choices[axis]}")
+        for axis in AXES
+        for choices in SYSTEM.combinations(axis)
+    ]
+
+
+@pytest.mark.benchmark(warmup=True, warmup_iterations=1)
+@pytest.mark.parametrize(("axis", "choices"), _cases())
+def test_strategy(
+    benchmark: Any,
+    analytics: System,
+    analytics_workload: Any,
+    analytics_reference: dict,
+    axis: str,
+    choices: dict,
 ) -> None:
-    reason = system.unavailable(choices)
+    reason = analytics.unavailable(choices)
     if reason:
         pytest.skip(reason)
+    benchmark.group = axis
     benchmark.extra_info["choices"] = choices
-    outcome = benchmark(system.run, workload, **choices)
-    assert agree(outcome.answer, reference), f"{choices} disagrees with the reference answer"
-
-
-@pytest.mark.benchmark(group="reader", warmup=True, warmup_iterations=1)
-@pytest.mark.parametrize("choices", _cases("reader"))
-def test_reader(
-    benchmark: Any, analytics: System, analytics_workload: Any, analytics_reference: dict, choices: dict
-) -> None:
-    _check(benchmark, analytics, analytics_workload, analytics_reference, choices)
-
-
-@pytest.mark.benchmark(group="stats", warmup=True, warmup_iterations=1)
-@pytest.mark.parametrize("choices", _cases("stats"))
-def test_stats(
-    benchmark: Any, analytics: System, analytics_workload: Any, analytics_reference: dict, choices: dict
-) -> None:
-    _check(benchmark, analytics, analytics_workload, analytics_reference, choices)
-
-
-@pytest.mark.benchmark(group="engine", warmup=True, warmup_iterations=1)
-@pytest.mark.parametrize("choices", _cases("engine"))
-def test_engine(
-    benchmark: Any, analytics: System, analytics_workload: Any, analytics_reference: dict, choices: dict
-) -> None:
-    _check(benchmark, analytics, analytics_workload, analytics_reference, choices)
+    outcome = benchmark(analytics.run, analytics_workload, **choices)
+    assert agree(outcome.answer, analytics_reference), f"{choices} disagrees with the reference answer"
