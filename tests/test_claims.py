@@ -90,7 +90,8 @@ def test_other_strategies_at_the_tier_show_which_break_the_claim():
     records = [record(), record(choices=LISTING, median=1.0, peak=140 * 2**20)]
     result = judge(STREAM, records)
     assert result.verdict.status == "holds"
-    assert [v.label for v in result.breakers] == ["engine=lab reader=list stats=welford"]
+    (broken,) = result.breakers
+    assert broken.label.startswith("engine=lab reader=list stats=welford")
 
 
 def _growth_records(choices, peaks):

@@ -14,6 +14,7 @@ from typing import Any
 from rich.table import Table
 
 from lab.cli.common import out
+from lab.cli.verify import completed
 from lab.errors import InputError, UsageError
 from lab.measure import load_records
 from lab.report.compare import ALPHA, Change, compare, slowdowns
@@ -70,6 +71,7 @@ def _ratio(c: Change) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     a, a_name = records_of(args.a)
     b, b_name = records_of(args.b)
+    a, b = completed(a), completed(b)
     if args.system:
         a = [r for r in a if r["system"] == args.system]
         b = [r for r in b if r["system"] == args.system]

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from lab.cli.common import err, out
-from lab.cli.verify import claim_setup
+from lab.cli.verify import claim_setup, completed
 from lab.measure import load_records
 from lab.paths import results_dir
 from lab.report import pytest_benchmark
@@ -42,7 +42,7 @@ def layouts() -> dict[str, Layout]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    records = load_records() + pytest_benchmark.load(args.pytest_benchmark)
+    records = completed(load_records() + pytest_benchmark.load(args.pytest_benchmark))
     if not records:
         err.print("[yellow]no records yet[/]: run lab sweep SYSTEM or lab verify first")
     choices, reasons = claim_setup(CLAIMS, records)

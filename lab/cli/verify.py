@@ -8,6 +8,7 @@ records are stored like any run's; :mod:`lab.report.verdicts` judges them.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,7 @@ from lab.report.verdicts import ClaimResult, judge_all
 from lab.strategies import System, label
 from lab.systems import REGISTRY
 
-__all__ = ["add_parser", "resolve", "claim_setup", "print_claims"]
+__all__ = ["add_parser", "resolve", "claim_setup", "print_claims", "completed"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -43,6 +44,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_verify)
+
+
+def completed(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """``records`` with each combination completed by its system as it is now, in axis order:
+    a record made before an axis existed counts as that axis's reference (records of unknown
+    systems or strategies are kept as they are)."""
+    cache: dict[tuple[str, str], dict[str, str] | None] = {}
+    out = []
+    for r in records:
+        system = REGISTRY.get(r["system"])
+        key = (r["system"], json.dumps(r.get("choices", {}), sort_keys=True))
+        if system is not None and key not in cache:
+            try:
+                cache[key] = system.complete(r.get("choices", {}))
+            except UsageError:
+                cache[key] = None
+        choices = cache.get(key)
+        out.append(r if choices is None else {**r, "choices": choices})
+    return out
 
 
 def resolve(claim: Claim) -> tuple[System | None, dict[str, str] | None, str | None]:
@@ -203,7 +223,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     repeat, warmup = (3, 0) if args.quick else (args.repeat, args.warmup)
     plan = _plan(chosen, allowed, bool(args.claim), args.quick)
     runs = _measure(plan, args.seed, repeat, warmup)
-    records: list[dict[str, Any]] = load_records()
+    records = completed(load_records())
     choices, reasons = claim_setup(CLAIMS, records)
     reasons.update(plan.reasons)
     results = judge_all(CLAIMS, records, choices, reasons)

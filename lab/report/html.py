@@ -54,6 +54,8 @@ def _claims(report: Report) -> str:
 def _view(view: View, png: bytes | None) -> str:
     title = f"{view.system}: {view.axis}" + ("" if view.source == "lab" else f" ({view.source})")
     out = f"<h3>{escape(title)}</h3>"
+    if view.reference:
+        out += f"<p>Reference: {escape(view.reference)}.</p>"
     if png:
         data = base64.b64encode(png).decode("ascii")
         alt = f"{view.system} {view.axis}: time and peak heap against rows"

@@ -56,6 +56,7 @@ class View:
     axis: str
     rows: tuple[SummaryRow, ...]
     series: tuple[Series, ...]
+    reference: str = ""
 
     @property
     def id(self) -> str:
@@ -138,7 +139,7 @@ def _series(records: Sequence[Record], reference: Mapping[str, str]) -> tuple[Se
         timed = [(p.n, p.median_s) for p in points if p.median_s]
         heaped = [(p.n, p.peak_bytes) for p in points if p.peak_bytes]
         diff = label({k: v for k, v in rs[0]["choices"].items() if reference.get(k) != v})
-        short = diff or f"reference ({label(reference)})"
+        short = diff or "reference"
         out.append(
             Series(
                 name,
@@ -155,7 +156,8 @@ def _view(
     system: str, source: str, axis: str, records: Sequence[Record], reference: Mapping[str, str]
 ) -> View:
     ordered = sorted(records, key=_tier_order)
-    return View(system, source, axis, tuple(summarize(ordered, reference)), _series(ordered, reference))
+    rows = tuple(summarize(ordered, reference))
+    return View(system, source, axis, rows, _series(ordered, reference), label(reference))
 
 
 def build(

@@ -19,6 +19,9 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     plots = folder / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     images = {v.id: view_png(v) for s in report.sections for v in s.views}
+    for stale in plots.glob("*.png"):
+        if stale.stem not in images:
+            stale.unlink()
     for name, png in images.items():
         (plots / f"{name}.png").write_bytes(png)
     markdown = folder / "REPORT.md"

@@ -160,6 +160,8 @@ def growth_rows(view: View) -> list[list[str]]:
 
 def _view_markdown(view: View, image: str | None) -> str:
     text = f"### {view.system}: {view.axis}" + ("" if view.source == "lab" else f" ({view.source})") + "\n\n"
+    if view.reference:
+        text += f"Reference: {view.reference}.\n\n"
     if image:
         text += f"![{view.system} {view.axis}: time and peak heap against rows]({image})\n\n"
     text += _table(GROWTH_COLUMNS, growth_rows(view)) + "\n"
