@@ -84,6 +84,8 @@ def measure_run(
         counts=outcome.counts,
         answer=outcome.answer,
     )
+    if outcome.extras:
+        record["extras"] = outcome.extras  # beside the answer: never compared between strategies
     if outcome.details.get("partial"):
         record["partial"] = True
     if store:

@@ -62,7 +62,10 @@ class Outcome:
 
     ``n`` counts the work items done (rows, transactions, requests); ``counts``
     holds the system's own tallies (``rows_in``, ``rows_ok``, ``rows_quarantined``...);
-    ``details`` anything else worth recording (quarantine file, elapsed seconds).
+    ``details`` anything else worth recording (quarantine file, elapsed seconds);
+    ``extras`` results beside the answer that strategies need not share (present
+    only when asked for, or approximate, as quantile sketches): recorded with the
+    answer, never fingerprinted nor compared with :func:`agree`.
     """
 
     answer: dict[str, Any]
@@ -70,12 +73,14 @@ class Outcome:
     n: int
     counts: dict[str, int] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "answer": self.answer,
             "fingerprint": self.fingerprint,
             "n": self.n,
             "counts": self.counts,
             "details": self.details,
         }
+        return {**out, "extras": self.extras} if self.extras else out

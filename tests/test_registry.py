@@ -174,14 +174,18 @@ def test_analytics_is_registered():
 
 
 def test_analytics_reference():
-    assert SYSTEM.reference() == {"engine": "lab", "reader": "generator", "stats": "welford"}
+    reference = {"engine": "lab", "reader": "generator", "stats": "welford", "quantiles": "none"}
+    assert SYSTEM.reference() == reference
 
 
 def test_analytics_complete_fills_references():
-    assert SYSTEM.complete({"reader": "list"}) == {"engine": "lab", "reader": "list", "stats": "welford"}
-    assert SYSTEM.complete({"reader": "chunked"}) == {"engine": "lab", "reader": "chunked", "stats": "chan"}
-    assert SYSTEM.complete({"stats": "chan"}) == {"engine": "lab", "reader": "chunked", "stats": "chan"}
-    assert SYSTEM.complete({"stats": "naive"}) == {"engine": "lab", "reader": "generator", "stats": "naive"}
+    def lab(reader: str, stats: str) -> dict[str, str]:
+        return {"engine": "lab", "reader": reader, "stats": stats, "quantiles": "none"}
+
+    assert SYSTEM.complete({"reader": "list"}) == lab("list", "welford")
+    assert SYSTEM.complete({"reader": "chunked"}) == lab("chunked", "chan")
+    assert SYSTEM.complete({"stats": "chan"}) == lab("chunked", "chan")
+    assert SYSTEM.complete({"stats": "naive"}) == lab("generator", "naive")
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "polars"])

@@ -1,5 +1,6 @@
 """Lesson 1, streaming analytics: count, mean, variance, stddev, min and max of a
-CSV column, overall and per group, with every malformed row quarantined.
+CSV column, overall and per group, with every malformed row quarantined; and, when
+asked for, its p50, p95 and p99 (exact, or from a DDSketch) beside the answer.
 
 The scenario :func:`run` is the one way every caller runs this system.
 """
@@ -17,6 +18,7 @@ from lab.analytics.csvinput import CsvInput, Table, inspect
 from lab.analytics.methods import BLOCK_ONLY, METHODS, ROW_ONLY
 from lab.analytics.parallel import open_executor, run_parallel
 from lab.analytics.peers import PEERS
+from lab.analytics.quantiles import DEFAULT_ACCURACY_BP, NO_QUANTILES, Quantiles
 from lab.analytics.readers import CHUNK_LINES, READERS, make_reader
 from lab.analytics.stats import Summary, merge_all
 from lab.datagen import ensure_transactions, open_stream
@@ -100,7 +102,9 @@ def run(
     reader: str | None = None,
     stats: str | None = None,
     executor: str | None = None,
+    quantiles: str | None = None,
     chunk_size: int = CHUNK_LINES,
+    quantile_accuracy_bp: int = DEFAULT_ACCURACY_BP,
     progress: Callable[[int], None] | None = None,
     quarantine_dir: Path | None = None,
     stop: Callable[[], bool] | None = None,
@@ -111,14 +115,25 @@ def run(
     others); a combination that cannot work raises :class:`UsageError`.
     ``progress(bytes_read)`` is called as the file is read. When ``stop()`` turns
     true, a serial block reader ends early: the answer covers the rows read so far
-    and is marked ``partial``.
+    and is marked ``partial``. With ``quantiles`` other than ``none``, the outcome's
+    ``extras["quantiles"]`` holds p50, p95 and p99 overall and per group (DDSketch's
+    relative accuracy: ``quantile_accuracy_bp`` basis points); they never enter the
+    fingerprint.
     """
-    named = (("engine", engine), ("reader", reader), ("stats", stats), ("executor", executor))
+    named = (
+        ("engine", engine),
+        ("reader", reader),
+        ("stats", stats),
+        ("executor", executor),
+        ("quantiles", quantiles),
+    )
     given = {k: v for k, v in named if v}
     choices = SYSTEM.complete(given)
     table = inspect(workload.source)
+    wanted = Quantiles(choices.get("quantiles", "none"), quantile_accuracy_bp)
     started = time.perf_counter()
     details: dict[str, object] = {"choices": choices}
+    extras: dict[str, object] = {}
     if choices["engine"] != "lab":
         overall, groups, rows_in, rows_ok = PEERS[choices["engine"]](table)
         counts = {"rows_in": rows_in, "rows_ok": rows_ok, "rows_quarantined": rows_in - rows_ok}
@@ -127,7 +142,11 @@ def run(
         label = "-".join(choices.values())
         path = folder / f"{workload.name}.{label}.csv"
         with Quarantine(path, table.delimiter) as quarantine:
-            accumulators, counts, blocks = _lab(table, choices, chunk_size, quarantine, progress, stop)
+            accumulators, counts, blocks, spread = _lab(
+                table, choices, chunk_size, quarantine, progress, stop, wanted
+            )
+        if wanted.active:
+            extras["quantiles"] = wanted.report(spread, grouped=table.key_index is not None)
         summaries = {k: acc.summary() for k, acc in accumulators.items()}
         overall = merge_all(list(accumulators.values())).summary() if accumulators else None
         groups = summaries if table.key_index is not None else {}
@@ -144,7 +163,7 @@ def run(
     if details.get("partial"):
         answer["partial"] = True  # stopped early: the statistics of the rows read so far
     details.update(elapsed_s=elapsed, rows_per_s=counts["rows_in"] / elapsed if elapsed else None)
-    return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details)
+    return Outcome(answer, _fingerprint(answer), counts["rows_in"], counts, details, extras)
 
 
 def _lab(
@@ -154,27 +173,32 @@ def _lab(
     quarantine: Quarantine,
     progress: Callable[[int], None] | None,
     stop: Callable[[], bool] | None = None,
-) -> tuple[dict, dict[str, int], dict[str, object]]:
-    """lab's own readers and statistics: accumulators per key, row counts, block counts."""
+    quantiles: Quantiles = NO_QUANTILES,
+) -> tuple[dict, dict[str, int], dict[str, object], dict]:
+    """lab's own readers and statistics: accumulators per key, row counts, block counts, and
+    quantile accumulators per key."""
     reader, stats, executor = choices["reader"], choices["stats"], choices.get("executor", "serial")
     if executor != "serial":
         if table.opener is not None:
             raise UsageError(f"executor={executor} splits a file into byte ranges; this input is a stream")
         with open_executor(executor) as (pool, workers):
-            merged = run_parallel(pool, workers, table, reader, stats, chunk_size, quarantine, progress)
+            merged = run_parallel(
+                pool, workers, table, reader, stats, chunk_size, quarantine, progress, quantiles
+            )
         if merged is not None:
             counts = {"rows_in": merged.ok + merged.bad, "rows_ok": merged.ok, "rows_quarantined": merged.bad}
             blocks = {"exact_blocks": merged.exact_blocks, "fast_blocks": merged.fast_blocks}
-            return merged.accumulators, counts, blocks
+            return merged.accumulators, counts, blocks, merged.quantiles
     source = make_reader(reader, table, quarantine=quarantine, chunk_size=chunk_size, progress=progress)
     source.stop = stop
-    accumulators = METHODS[stats](source)
+    tapped, spread = quantiles.tap(source)
+    accumulators = METHODS[stats](tapped)
     tally = source.tally
     counts = {"rows_in": tally.rows_in, "rows_ok": tally.ok, "rows_quarantined": tally.bad}
     blocks: dict[str, object] = {"exact_blocks": source.exact_blocks, "fast_blocks": source.fast_blocks}
     if source.stopped:
         blocks["partial"] = True
-    return accumulators, counts, blocks
+    return accumulators, counts, blocks, spread
 
 
 def _as_dict(summary: Summary | None) -> dict:
@@ -241,8 +265,21 @@ SYSTEM = System(
             ),
             reference="welford",
         ),
+        Axis(
+            "quantiles",
+            "p50, p95 and p99 overall and per group, beside the statistics",
+            (
+                S("none", "no quantiles (the statistics alone)"),
+                S("exact", "every value kept, then numpy's 'lower' quantile: memory grows with the rows"),
+                S(
+                    "ddsketch",
+                    "a mergeable DDSketch per group, within quantile_accuracy_bp/10000 relative error",
+                ),
+            ),
+            reference="none",
+        ),
     ),
-    params={"chunk_size": CHUNK_LINES},
+    params={"chunk_size": CHUNK_LINES, "quantile_accuracy_bp": DEFAULT_ACCURACY_BP},
     applies=_applies,
     conflict=_conflict,
     prepare=prepare,

@@ -20,6 +20,7 @@ from typing import Any
 
 from lab.analytics.csvinput import Table
 from lab.analytics.methods import METHODS
+from lab.analytics.quantiles import NO_QUANTILES, Quantiles, merge_into
 from lab.analytics.readers import BlockReader, Quoted, lone_cr, make_reader
 from lab.errors import UsageError
 from lab.quarantine import Quarantine
@@ -34,7 +35,8 @@ MIN_RANGE_BYTES = 1 << 20
 
 @dataclass
 class Partial:
-    """What one byte range gives: accumulators per key, tallies, and its quarantined records."""
+    """What one byte range gives: accumulators per key (statistics, and quantiles when asked
+    for), tallies, and its quarantined records."""
 
     accumulators: dict[str, Any]
     ok: int = 0
@@ -44,6 +46,7 @@ class Partial:
     fast_blocks: int = 0
     quarantined: list[tuple[int, str, list[str]]] = field(default_factory=list)
     size: int = 0
+    quantiles: dict[str, Any] = field(default_factory=dict)
 
 
 class _Collect:
@@ -76,11 +79,19 @@ def spans(table: Table, parts: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
-def read_span(table: Table, reader: str, stats: str, chunk_size: int, span: tuple[int, int]) -> Partial:
+def read_span(
+    table: Table,
+    reader: str,
+    stats: str,
+    chunk_size: int,
+    span: tuple[int, int],
+    quantiles: Quantiles = NO_QUANTILES,
+) -> Partial:
     """Read one byte range of ``table`` (this runs in a worker)."""
     sink = _Collect()
     source = make_reader(reader, table, quarantine=sink, chunk_size=chunk_size, span=span)
-    accumulators = METHODS[stats](source)
+    tapped, groups = quantiles.tap(source)
+    accumulators = METHODS[stats](tapped)
     assert isinstance(source, BlockReader)
     return Partial(
         accumulators,
@@ -91,6 +102,7 @@ def read_span(table: Table, reader: str, stats: str, chunk_size: int, span: tupl
         source.fast_blocks,
         sink.items,
         span[1] - span[0],
+        groups,
     )
 
 
@@ -103,13 +115,14 @@ def run_parallel(
     chunk_size: int,
     quarantine: Quarantine | None,
     progress: Callable[[int], None] | None = None,
+    quantiles: Quantiles = NO_QUANTILES,
 ) -> Partial | None:
     """The merged partials of every byte range, or ``None`` when a range met a quote."""
     try:
         ranges = spans(table, workers * RANGES_PER_WORKER)
     except Quoted:
         return None
-    futures = [executor.submit(read_span, table, reader, stats, chunk_size, r) for r in ranges]
+    futures = [executor.submit(read_span, table, reader, stats, chunk_size, r, quantiles) for r in ranges]
     total = Partial({}, lines=table.header_lines)
     done = ranges[0][0] if ranges else 0
     try:
@@ -132,6 +145,7 @@ def run_parallel(
 def _merge_into(total: Partial, part: Partial) -> None:
     for key, acc in part.accumulators.items():
         total.accumulators[key] = total.accumulators[key] + acc if key in total.accumulators else acc
+    merge_into(total.quantiles, part.quantiles)
     total.ok += part.ok
     total.bad += part.bad
     total.lines += part.lines
