@@ -6,7 +6,7 @@ run: time in one run, peak heap in a separate one, then the record.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,11 +104,18 @@ def workload_for(
 
 
 def sweep_plan(
-    system: System, axis: str | None = None
+    system: System, axes: Sequence[str] | None = None
 ) -> tuple[list[dict[str, str]], list[tuple[dict[str, str], str]]]:
-    """The combinations a sweep runs, and those it skips with the reason."""
+    """The combinations a sweep runs, and those it skips with the reason.
+
+    With ``axes``, each strategy of each named axis, the other axes at their
+    reference (each combination once); without, every valid combination.
+    """
+    plan: list[dict[str, str]] = []
+    for axis in axes or [None]:
+        plan += [c for c in system.combinations(axis) if c not in plan]
     runnable, skipped = [], []
-    for choices in system.combinations(axis):
+    for choices in plan:
         reason = system.unavailable(choices)
         if reason:
             skipped.append((choices, reason))

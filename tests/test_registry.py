@@ -137,7 +137,7 @@ def test_unavailable_for_a_missing_package():
     system = toy(extra=(ghost,))
     assert system.unavailable({"shape": "square", "fill": "solid"}) is None
     assert system.unavailable({"shape": "ghost", "fill": "solid"}) == f"shape=ghost {reason}"
-    runnable, skipped = harness.sweep_plan(system, "shape")
+    runnable, skipped = harness.sweep_plan(system, ["shape"])
     assert {"shape": "ghost", "fill": "solid"} not in runnable
     assert skipped == [({"shape": "ghost", "fill": "solid"}, f"shape=ghost {reason}")]
 
@@ -253,3 +253,16 @@ def test_tier_lookup_and_parsing():
     assert [t.name for t in parse_tiers(" tiny, small ,")] == ["tiny", "small"]
     with pytest.raises(UsageError, match=r"unknown tier 'giant' \(choose from: tiny, small, medium"):
         parse_tiers("tiny,giant")
+
+
+def test_sweep_plan_over_several_axes_varies_one_at_a_time_and_lists_each_combination_once():
+    system = get_system("analytics")
+    runnable, _ = harness.sweep_plan(system, ["reader", "stats"])
+    reference = system.reference()
+    assert runnable.count(reference) == 1
+    for choices in runnable:
+        differing = {k for k in choices if choices.get(k) != reference.get(k)}
+        assert differing <= {"reader", "stats", "executor"}, choices
+    assert {c["reader"] for c in runnable} == set(system.axis("reader").names())
+    assert {c["stats"] for c in runnable} == set(system.axis("stats").names())
+    assert len(runnable) < len(system.combinations())

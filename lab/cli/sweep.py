@@ -23,7 +23,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sweep", help="every available strategy on each tier, compared")
     p.add_argument("system")
     p.add_argument("--tiers", help="comma-separated tier names (default: small,medium,large)")
-    p.add_argument("--axis", help="vary only this axis, the others at their reference")
+    p.add_argument(
+        "--axis",
+        help="vary only these axes (comma-separated), one at a time, the others at their reference; "
+        "without it, every valid combination",
+    )
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--no-memory", action="store_true", help="skip the memray runs")
@@ -33,10 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     system = get_system(args.system)
-    if args.axis:
-        system.axis(args.axis)
+    axes = [a.strip() for a in args.axis.split(",") if a.strip()] if args.axis else None
+    for axis in axes or []:
+        system.axis(axis)
     chosen_tiers = tiers.parse_tiers(args.tiers)
-    runnable, skipped = harness.sweep_plan(system, args.axis)
+    runnable, skipped = harness.sweep_plan(system, axes)
     for choices, reason in skipped:
         err.print(f"[yellow]skipped[/] {label(choices)}: {reason}")
     records: list[dict[str, Any]] = []
