@@ -121,3 +121,23 @@ def test_unsure_blocks_are_refused_or_exact(fields):
     if parsed is not None:
         keys, codes, _ = parsed
         assert [keys[c] for c in codes] == fields
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("ab\u00e9", max_size=20), min_size=1, max_size=30), st.booleans())
+def test_keys_are_compared_in_full(keys, final_newline):
+    """Keys that differ only late, or are long, or end the block: never mistaken for another."""
+    text = "".join(f"{k};{i}\n" for i, k in enumerate(keys))
+    parsed = parse_block(text.encode() if final_newline else text.encode()[:-1], ";", 2, 1, 0)
+    assert parsed is not None
+    found, codes, numbers = parsed
+    assert [found[c] for c in codes] == keys
+    assert len(set(found)) == len(found)
+    assert np.array_equal(numbers, np.arange(len(keys), dtype=float))
+
+
+def test_a_delimiter_beyond_ascii_takes_the_exact_path(tmp_path):
+    text = "a\u00a7b\n" + "".join(f"{i}\u00a7{i * 0.5:.1f}\n" for i in range(300))
+    path = write_csv(tmp_path / "section.csv", text)
+    fast = same(from_file(path, "b", None, "\u00a7"), tmp_path, chunk_size=100)
+    assert fast.details["fast_blocks"] == 0
