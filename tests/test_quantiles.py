@@ -40,7 +40,7 @@ def buckets(sketch: Sketch) -> tuple[dict[int, float], dict[int, float], float, 
     def keyed(store) -> dict[int, float]:
         return {i + store.offset: c for i, c in enumerate(store.bins) if c}
 
-    s = sketch.sketch
+    s = sketch.flush()
     return keyed(s._store), keyed(s._negative_store), s._zero_count, s.count
 
 

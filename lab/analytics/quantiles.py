@@ -47,7 +47,7 @@ __all__ = [
     "Sketch",
     "Tap",
     "sketch_keys",
-    "add_array",
+    "Counts",
     "exact_quantiles",
     "merge_into",
 ]
@@ -123,52 +123,89 @@ def sketch_keys(mapping: LogarithmicMapping, magnitudes: np.ndarray) -> np.ndarr
     return keys
 
 
-def _store(mapping: LogarithmicMapping, magnitudes: np.ndarray) -> DenseStore:
-    store = DenseStore()
-    if len(magnitudes):
-        keys, counts = np.unique(sketch_keys(mapping, magnitudes), return_counts=True)
-        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
-            store.add(key, float(count))
-    return store
+class Counts:
+    """Counts per bucket key in a numpy array, grown as keys arrive (a block's keys at once)."""
 
+    def __init__(self) -> None:
+        self.low = 0
+        self.counts = np.zeros(0, dtype=np.int64)
 
-def add_array(sketch: BaseDDSketch, mapping: LogarithmicMapping, values: np.ndarray) -> None:
-    """Add every value of ``values`` to ``sketch`` (whose mapping ``mapping`` equals): the
-    same buckets as ``sketch.add`` of each.
+    def add(self, keys: np.ndarray) -> None:
+        if not len(keys):
+            return
+        lo, hi = int(keys.min()), int(keys.max())
+        if not len(self.counts):
+            self.low, self.counts = lo, np.zeros(hi - lo + 1, dtype=np.int64)
+        elif lo < self.low or hi >= self.low + len(self.counts):
+            low = min(lo, self.low)
+            grown = np.zeros(max(hi, self.low + len(self.counts) - 1) - low + 1, dtype=np.int64)
+            grown[self.low - low : self.low - low + len(self.counts)] = self.counts
+            self.low, self.counts = low, grown
+        self.counts += np.bincount(keys - self.low, minlength=len(self.counts))
 
-    The counts go through a sketch of the block merged into ``sketch``; the
-    sketch's own sum, min and max are not kept on this path (the statistics
-    axis computes those exactly).
-    """
-    tiny = mapping.min_possible
-    positive = values[values > tiny]
-    negative = -values[values < -tiny]
-    zeros = len(values) - len(positive) - len(negative)
-    part = BaseDDSketch(mapping, _store(mapping, positive), _store(mapping, negative), float(zeros))
-    sketch.merge(part)
+    def store(self) -> DenseStore:
+        """The counts as the library's store (its range set by the extreme keys first)."""
+        store = DenseStore()
+        found = np.flatnonzero(self.counts)
+        for i in [*found[[0, -1]].tolist(), *found[1:-1].tolist()] if len(found) > 1 else found.tolist():
+            store.add(self.low + i, float(self.counts[i]))
+        return store
 
 
 class Sketch:
-    """A DDSketch of relative accuracy ``alpha``: memory grows with the log of the value range."""
+    """A DDSketch of relative accuracy ``alpha``: memory grows with the log of the value range.
+
+    Blocks are counted per bucket key in numpy arrays and handed to the sketch,
+    as a sketch of their own merged into it, before it is read, merged or pickled;
+    the sketch's own sum, min and max are not kept on that path (the statistics
+    axis computes those exactly).
+    """
 
     def __init__(self, alpha: float) -> None:
         self.sketch = DDSketch(alpha)
         self.mapping = LogarithmicMapping(alpha)  # the sketch's own: same gamma, same keys
         self.update = self.sketch.add  # one value at a time: the library's own path
+        self._pending: tuple[Counts, Counts, list[int]] | None = None
 
     def update_block(self, values: np.ndarray) -> None:
-        add_array(self.sketch, self.mapping, values)
+        """Add every value of ``values``: the same buckets as ``update`` of each."""
+        if self._pending is None:
+            self._pending = (Counts(), Counts(), [0])
+        positive, negative, zeros = self._pending
+        tiny = self.mapping.min_possible
+        up, down = values[values > tiny], values[values < -tiny]
+        positive.add(sketch_keys(self.mapping, up))
+        negative.add(sketch_keys(self.mapping, -down))
+        zeros[0] += len(values) - len(up) - len(down)
+
+    def flush(self) -> BaseDDSketch:
+        """The sketch, with every block added so far."""
+        if self._pending is not None:
+            positive, negative, zeros = self._pending
+            self._pending = None
+            part = BaseDDSketch(self.mapping, positive.store(), negative.store(), float(zeros[0]))
+            self.sketch.merge(part)
+        return self.sketch
 
     def merge(self, other: Sketch) -> None:
-        self.sketch.merge(other.sketch)
+        self.flush().merge(other.flush())
 
     def quantiles(self) -> dict[str, float | None]:
-        found = {name: self.sketch.get_quantile_value(q) for name, q in LEVELS.items()}
+        sketch = self.flush()
+        found = {name: sketch.get_quantile_value(q) for name, q in LEVELS.items()}
         return {name: None if v is None else float(v) for name, v in found.items()}
 
     def held(self) -> int:
         """Buckets allocated in the positive and negative stores."""
-        return self.sketch._store.length() + self.sketch._negative_store.length()
+        sketch = self.flush()
+        return sketch._store.length() + sketch._negative_store.length()
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.flush()
+        return {k: v for k, v in self.__dict__.items() if k != "update"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, update=state["sketch"].add)
 
 
 @dataclass(frozen=True)
