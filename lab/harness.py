@@ -111,9 +111,7 @@ def sweep_plan(
     With ``axes``, each strategy of each named axis, the other axes at their
     reference (each combination once); without, every valid combination.
     """
-    plan: list[dict[str, str]] = []
-    for axis in axes or [None]:
-        plan += [c for c in system.combinations(axis) if c not in plan]
+    plan = system.one_at_a_time(axes) if axes else system.combinations()
     runnable, skipped = [], []
     for choices in plan:
         reason = system.unavailable(choices)

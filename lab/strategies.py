@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,6 +174,15 @@ class System:
             if self.conflict(chosen) is None and chosen not in combos:
                 combos.append(chosen)
         return combos
+
+    def one_at_a_time(self, axes: Sequence[str] | None = None) -> list[Choices]:
+        """Each strategy of each axis (default: every axis), the others at their reference;
+        each combination once. Far fewer than :meth:`combinations`, and each differs from
+        the reference on one axis only."""
+        plan: list[Choices] = []
+        for axis in axes or [a.name for a in self.axes]:
+            plan += [c for c in self.combinations(axis) if c not in plan]
+        return plan
 
     def reference(self) -> Choices:
         """The combination every result is compared against: each axis at its reference."""
