@@ -35,7 +35,7 @@ _DIGITS_MAX = 15
 _WIDTH_MAX = 17
 _POW10 = 10.0 ** np.arange(_WIDTH_MAX + 1)
 _SLOTS_BITS = 12
-_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], np.uint64)
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], np.uint64)
 #: Padding around a block: never a separator, never a digit; 16 bytes after it so that
 #: an 8-byte window may start up to 16 bytes past any field start.
 _BEFORE = b"\xff" * 8
@@ -266,11 +266,11 @@ def swar_keys(
     mixed ^= parts[1] * _MIX[1]
     mixed >>= np.uint64(64 - _SLOTS_BITS)
     slot = mixed.astype(np.intp)
-    used = np.flatnonzero(np.bincount(slot, minlength=1 << _SLOTS_BITS))
+    rep = np.full(1 << _SLOTS_BITS, -1, dtype=np.intp)
+    rep[slot] = np.arange(n)
+    used = np.flatnonzero(rep >= 0)
     if len(used) > 64:
         return None
-    rep = np.empty(1 << _SLOTS_BITS, dtype=np.intp)
-    rep[slot] = np.arange(n)
     line = rep[slot]  # each line's representative: a line with the same slot
     for part in parts:
         if not (part[line] == part).all():
