@@ -12,9 +12,9 @@ after the point is ``m / 10**f``: both operands are exact doubles and IEEE
 division rounds correctly, so the result is the correctly rounded value that
 ``float`` gives too (Clinger's fast path).
 
-Fields of at most 8 (values) or 16 (keys) bytes are read eight bytes at a time
-(SWAR) from unaligned 8-byte windows of the block; longer ones take a slower
-per-byte route that is exact too.
+Values of at most 8 bytes and keys of at most 16 are read as whole words (SWAR)
+from unaligned windows of the block; longer ones take a slower per-byte route that
+is exact too.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ _WIDTH_MAX = 17
 _POW10 = 10.0 ** np.arange(_WIDTH_MAX + 1)
 _SLOTS_BITS = 12
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F], np.uint64)
-#: Padding around a block: never a separator, never a digit; 16 bytes after it so that
-#: an 8-byte window may start up to 16 bytes past any field start.
+#: Padding around a block, never a separator nor a digit: 8 bytes before it for the word
+#: ending a value, 16 after it for the two words starting a key.
 _BEFORE = b"\xff" * 8
 _AFTER = b"\xff" * 16
 
