@@ -20,7 +20,8 @@ def peak_heap(fn: Callable[[], T]) -> tuple[int, T]:
     generation done before it. Python's own allocator is traced object by
     object, so memory reused from arenas an earlier call left behind still
     counts. pyarrow is told to allocate through the system allocator, which
-    memray sees (its default pool reports reserved address space).
+    memray sees (its default pool reports reserved address space). memray keeps
+    aggregated allocations only, so its file stays small however long the run.
     """
     import memray
 
@@ -28,7 +29,11 @@ def peak_heap(fn: Callable[[], T]) -> tuple[int, T]:
     with tempfile.TemporaryDirectory(prefix="lab-memray-") as folder:
         path = Path(folder) / "run.bin"
         destination = memray.FileDestination(path, overwrite=True)
-        with memray.Tracker(destination=destination, trace_python_allocators=True):
+        with memray.Tracker(
+            destination=destination,
+            trace_python_allocators=True,
+            file_format=memray.FileFormat.AGGREGATED_ALLOCATIONS,
+        ):
             result = fn()
         peak = memray.FileReader(path).metadata.peak_memory
     return int(peak), result
