@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lab.errors import UsageError
 from lab.measure import append_record, fit_exponent, make_record, peak_heap, time_call
 from lab.outcome import Outcome
 from lab.strategies import System
@@ -67,9 +68,11 @@ def measure_run(
         on_repeat=(lambda i: on_step("repeat")) if on_step else None,
     )
     peak = None
+    peak_note = system.memory_untracked(choices) if memory else None
     if memory:
         kwargs.pop("progress", None)
-        peak, _ = peak_heap(scenario)
+        if peak_note is None:
+            peak, _ = peak_heap(scenario)
         if on_step:
             on_step("memory")
     record = make_record(
@@ -83,6 +86,7 @@ def measure_run(
         fingerprint=outcome.fingerprint,
         counts=outcome.counts,
         answer=outcome.answer,
+        peak_note=peak_note,
     )
     if outcome.extras:
         record["extras"] = outcome.extras  # beside the answer: never compared between strategies
@@ -139,6 +143,9 @@ def memory_growth(
     seed: int = 0,
 ) -> Growth:
     """Measure the peak heap of one run per tier (memray) and fit how it grows with the tier."""
+    note = system.memory_untracked(choices)
+    if note:
+        raise UsageError(f"no peak heap to fit: {note}")
     kwargs: dict[str, Any] = {**choices, **system.params, **(params or {})}
     sizes: dict[str, int] = {}
     peaks: dict[str, int] = {}

@@ -28,6 +28,8 @@ class Strategy:
     description: str
     packages: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
+    #: Why memray's peak heap of this process would not cover the strategy's work, if it would not.
+    memory_note: str | None = None
 
     def unavailable(self) -> str | None:
         """``None`` when it can run here, else the reason it cannot."""
@@ -187,6 +189,14 @@ class System:
     def reference(self) -> Choices:
         """The combination every result is compared against: each axis at its reference."""
         return self.complete({})
+
+    def memory_untracked(self, choices: Mapping[str, str]) -> str | None:
+        """Why the peak heap of this process would not measure a combination, or ``None``."""
+        for key, value in choices.items():
+            note = self.axis(key).get(value).memory_note
+            if note:
+                return f"{key}={value}: {note}"
+        return None
 
     def unavailable(self, choices: Mapping[str, str]) -> str | None:
         """Why a combination cannot run on this machine, or ``None``."""

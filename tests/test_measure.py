@@ -184,3 +184,22 @@ def test_workload_for_prepares_once(lab_data_dir):
     second = harness.workload_for(SYSTEM, TIERS["tiny"])
     assert second == first and second.source.path.stat().st_mtime_ns == mtime
     assert first.source.path.parent == lab_data_dir
+
+
+def test_a_strategy_whose_work_runs_in_worker_processes_gets_no_peak_heap_but_the_reason():
+    from lab import harness, tiers
+    from lab.errors import UsageError
+    from lab.systems import get_system
+
+    system = get_system("analytics")
+    choices = system.complete({"reader": "bytes", "executor": "processes"})
+    workload = harness.workload_for(system, tiers.get("tiny"))
+    record = harness.measure_run(
+        system, workload, "tiny", choices, repeat=1, warmup=0, memory=True, store=False
+    ).record
+    assert record["peak_bytes"] is None
+    assert "worker processes" in record["peak_note"]
+    with pytest.raises(UsageError, match="worker processes"):
+        harness.memory_growth(system, [tiers.get("tiny")], choices)
+    serial = system.complete({"reader": "bytes", "executor": "serial"})
+    assert system.memory_untracked(serial) is None

@@ -35,6 +35,9 @@ __all__ = ["SYSTEM", "Workload", "prepare", "from_file", "run"]
 PARALLEL_READERS = ("bytes",)
 
 
+WORKERS = "its work runs in worker processes, which memray does not follow"
+
+
 def _applies(axis: str, chosen: Mapping[str, str]) -> bool:
     if axis == "executor":
         return chosen.get("engine", "lab") == "lab" and chosen.get("reader") in PARALLEL_READERS
@@ -243,12 +246,17 @@ SYSTEM = System(
             "where the blocks of the bytes reader are read: here, or split into byte ranges",
             (
                 S("serial", "one pass over the file in this process"),
-                S("processes", "byte ranges read by a process pool, one worker per core; partials merged"),
+                S(
+                    "processes",
+                    "byte ranges read by a process pool, one worker per core; partials merged",
+                    memory_note=WORKERS,
+                ),
                 S(
                     "dask",
                     "byte ranges read on a dask.distributed cluster (LAB_DASK_SCHEDULER, "
                     "else a LocalCluster made for the run); partials merged",
                     packages=("distributed",),
+                    memory_note=WORKERS,
                 ),
             ),
             reference="serial",

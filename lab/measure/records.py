@@ -73,6 +73,7 @@ def make_record(
     fingerprint: str,
     counts: Mapping[str, int] | None = None,
     answer: Mapping[str, Any] | None = None,
+    peak_note: str | None = None,
     unit: str = "s",
     source: str = "lab",
 ) -> dict[str, Any]:
@@ -89,6 +90,7 @@ def make_record(
         "iqr_s": timing.iqr_s if timing else None,
         "per_s": (n / timing.median_s) if timing and timing.median_s > 0 else None,
         "peak_bytes": peak_bytes,
+        "peak_note": peak_note,
         "fingerprint": fingerprint,
         "counts": dict(counts or {}),
         "answer": dict(answer) if answer is not None else None,
