@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import BENCH_TIER
 
 from lab.outcome import agree
 from lab.strategies import System
@@ -46,6 +47,6 @@ def test_strategy(
     if reason:
         pytest.skip(reason)
     benchmark.group = axis
-    benchmark.extra_info["choices"] = choices
     outcome = benchmark(analytics.run, analytics_workload, **choices)
+    benchmark.extra_info.update(system="analytics", tier=BENCH_TIER, choices=choices, n=outcome.n)
     assert agree(outcome.answer, analytics_reference), f"{choices} disagrees with the reference answer"
