@@ -25,8 +25,9 @@ run: install
 	$(LAB) verify --tiers $(TIERS)
 	$(LAB) report
 
-## Every test: unit, property, service, memory, and the benchmarks run once.
+## Every test: lint, then unit, property, service, memory, browser, and the benchmarks run once.
 test: install
+	$(VENV)/bin/ruff check lab tests benchmarks experiments
 	$(PY) -m pytest -q --benchmark-disable
 
 lint: install
