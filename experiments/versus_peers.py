@@ -23,6 +23,13 @@ COMBINATIONS = (
 )
 
 
+def _peak(record: dict) -> str:
+    """The peak heap in MiB, or why this process could not measure it."""
+    if record.get("peak_bytes") is None:
+        return f"n/a ({record.get('peak_note') or 'not measured'})"
+    return f"{record['peak_bytes'] / 2**20:.1f}"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tier", default="xlarge")
@@ -36,7 +43,7 @@ def main() -> None:
             SYSTEM, workload, args.tier, choices, repeat=args.repeat, memory=True, store=False
         ).record
         rows.append((" ".join(f"{k}={v}" for k, v in given.items()), record))
-        print(f"{rows[-1][0]:45} {record['median_s']:7.3f} s  {record['peak_bytes'] / 2**20:7.1f} MiB")
+        print(f"{rows[-1][0]:45} {record['median_s']:7.3f} s  {_peak(record)}")
     best_peer = min(r["median_s"] for label, r in rows if label.startswith("engine="))
     lines = [
         f"# analytics on `{args.tier}`: lab against its peers, one run, median of {args.repeat}",
@@ -47,7 +54,7 @@ def main() -> None:
     for label, r in rows:
         lines.append(
             f"| {label} | {r['median_s']:.3f} | {r['median_s'] / best_peer:.2f} | {r['per_s']:,.0f} "
-            f"| {r['peak_bytes'] / 2**20:.1f} |"
+            f"| {_peak(r)} |"
         )
     folder = results_dir() / "experiments"
     folder.mkdir(parents=True, exist_ok=True)

@@ -305,7 +305,7 @@ class BytesReader(BlockReader):
     def _blocks(self, fb: BinaryIO) -> Iterator[bytes]:
         sample = fb.peek(1 << 16)  # type: ignore[attr-defined]
         size = self.chunk_size * max(1, len(sample) // max(1, sample.count(b"\n")))
-        fastparse.keep_heap(8 * size)  # a block's arrays take a few times its size
+        fastparse.keep_heap(4 * size)  # a block's arrays take a few times its size
         left = self._left()
         while left is None or left > 0:
             block = fb.read(size if left is None else min(size, left))
