@@ -67,3 +67,27 @@ def test_fail_above_exits_one_on_a_significant_slowdown_only(tmp_path, capsys):
 def test_compare_names_what_it_cannot_read(capsys):
     assert main(["compare", "no-such-file-or-commit", "neither"]) == 2
     assert "neither a records file" in capsys.readouterr().err
+
+
+def test_a_significant_change_within_the_factor_is_not_called_slower():
+    import random
+
+    from lab.report.compare import compare
+
+    rng = random.Random(3)
+    a = [
+        {
+            "system": "s",
+            "tier": "t",
+            "choices": {"x": "1"},
+            "params": {},
+            "n": 1,
+            "samples": [1.0 + rng.random() * 0.01 for _ in range(20)],
+        }
+    ]
+    b = [{**a[0], "samples": [1.05 + rng.random() * 0.01 for _ in range(20)]}]
+    for r in (*a, *b):
+        r["median_s"] = sorted(r["samples"])[10]
+    assert compare(a, b)[0].verdict == "slower"
+    assert compare(a, b, factor=1.1)[0].verdict == "within factor"
+    assert compare(a, b, factor=1.01)[0].verdict == "slower"

@@ -17,7 +17,7 @@ from lab.cli.common import out
 from lab.cli.verify import completed
 from lab.errors import InputError, UsageError
 from lab.measure import load_records
-from lab.report.compare import ALPHA, Change, compare, slowdowns
+from lab.report.compare import ALPHA, FACTOR, Change, compare, slowdowns
 from lab.report.summary import human_seconds
 
 __all__ = ["add_parser", "records_of"]
@@ -34,6 +34,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="exit 1 if a significant slowdown B/A exceeds RATIO (for CI)",
     )
     p.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level (default {ALPHA})")
+    p.add_argument(
+        "--factor",
+        type=float,
+        default=FACTOR,
+        help=f"a significant change within this factor is reported as such, not as slower/faster "
+        f"(default {FACTOR}, as asv)",
+    )
     p.add_argument("--system", help="only this system's benchmarks")
     p.set_defaults(func=cmd_compare)
 
@@ -75,8 +82,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.system:
         a = [r for r in a if r["system"] == args.system]
         b = [r for r in b if r["system"] == args.system]
-    changes = compare(a, b, args.alpha)
-    table = Table(title=f"B/A: A = {a_name}, B = {b_name} (Mann-Whitney U, two-sided, alpha {args.alpha})")
+    changes = compare(a, b, args.alpha, args.factor)
+    table = Table(
+        title=f"B/A: A = {a_name}, B = {b_name} (Mann-Whitney U, two-sided, alpha {args.alpha}, "
+        f"factor {args.factor})"
+    )
     for col in ("system", "tier", "strategies", "A median", "B median", "B/A", "p", "samples", "change"):
         table.add_column(
             col, justify="left" if col in ("system", "tier", "strategies", "change") else "right"
@@ -96,6 +106,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
             change,
         )
     out.print(table)
+    matched = [c for c in changes if c.ratio is not None]
+    if matched:
+        flagged = sum(c.verdict in ("slower", "faster") for c in matched)
+        significant = sum(c.verdict in ("slower", "faster", "within factor") for c in matched)
+        ratios = sorted(c.ratio for c in matched if c.ratio is not None)
+        out.print(
+            f"{len(matched)} benchmarks in both: {significant} significant at alpha {args.alpha}, "
+            f"{flagged} of them beyond factor {args.factor}; B/A from {ratios[0]:.2f}x to {ratios[-1]:.2f}x"
+        )
     if any(c.verdict == "too few samples" for c in changes):
         out.print("too few samples: the test cannot reach significance (3+3 never can; use 5+ repeats)")
     if args.fail_above is not None:

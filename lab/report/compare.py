@@ -16,12 +16,16 @@ from typing import Literal
 
 from lab.report.select import Record, label, latest_by
 
-__all__ = ["Change", "significance", "min_p_value", "compare", "slowdowns", "ALPHA"]
+__all__ = ["Change", "significance", "min_p_value", "compare", "slowdowns", "ALPHA", "FACTOR"]
 
 #: The significance level.
 ALPHA = 0.05
+#: ``lab compare``'s default: changes within 10% are not called slower or faster (asv's default).
+FACTOR = 1.1
 
-Verdict = Literal["slower", "faster", "not significant", "too few samples", "only in A", "only in B"]
+Verdict = Literal[
+    "slower", "faster", "within factor", "not significant", "too few samples", "only in A", "only in B"
+]
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def significance(
     return p, "significant" if p < alpha else "not significant"
 
 
-def _change(a: Record | None, b: Record | None, alpha: float) -> Change:
+def _change(a: Record | None, b: Record | None, alpha: float, factor: float) -> Change:
     some = a or b
     assert some is not None
     name = label(some.get("choices", {}))
@@ -75,19 +79,29 @@ def _change(a: Record | None, b: Record | None, alpha: float) -> Change:
     ratio = b_med / a_med if a_med and b_med is not None else None
     sa, sb = a.get("samples") or [], b.get("samples") or []
     p, said = significance(sa, sb, alpha)
-    if said == "significant":
+    if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
+        verdict = "within factor"
+    elif said == "significant":
         verdict = "slower" if (ratio or 1) > 1 else "faster"
     else:
         verdict = said
     return Change(some["system"], some["tier"], name, a_med, b_med, ratio, p, verdict, len(sa), len(sb))
 
 
-def compare(a: Sequence[Record], b: Sequence[Record], alpha: float = ALPHA) -> list[Change]:
-    """Match the latest record of each benchmark (system, tier, choices, params) in ``a`` and ``b``."""
+def compare(
+    a: Sequence[Record], b: Sequence[Record], alpha: float = ALPHA, factor: float = 1.0
+) -> list[Change]:
+    """Match the latest record of each benchmark (system, tier, choices, params) in ``a`` and ``b``.
+
+    A significant change whose ratio lies within ``[1/factor, factor]`` is called
+    ``"within factor"``, as asv's ``--factor`` does: runs minutes apart on a shared
+    machine drift by more than their samples spread, so significance alone flags
+    A/A pairs (see ``lab compare --help``).
+    """
     latest_a, latest_b = latest_by(a), latest_by(b)
     keys = list(dict.fromkeys([*latest_a, *latest_b]))
     keys.sort(key=_order(latest_a, latest_b))
-    return [_change(latest_a.get(k), latest_b.get(k), alpha) for k in keys]
+    return [_change(latest_a.get(k), latest_b.get(k), alpha, factor) for k in keys]
 
 
 def _order(*groups: dict) -> Callable[[tuple[str, str, str, str]], tuple[str, int, int]]:
