@@ -45,13 +45,14 @@ def machine() -> dict[str, Any]:
 
 @functools.cache
 def commit() -> str:
-    """The git commit of the working tree, with ``+dirty`` when tracked files changed."""
+    """The git commit of the working tree, with ``+dirty`` when tracked files changed
+    (outside ``results/``, which measuring itself appends to)."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
             capture_output=True,
             text=True,
             check=True,
