@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab import harness, tiers
-from lab.cli.common import parse_settings
 from lab.errors import LabError
+from lab.strategies import parse_settings
 from lab.systems import get_system
 
 __all__ = ["main"]

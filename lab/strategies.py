@@ -17,7 +17,17 @@ from typing import Any
 from lab import services
 from lab.errors import UsageError
 
-__all__ = ["Strategy", "Axis", "System", "register", "get_system", "systems", "REGISTRY"]
+__all__ = [
+    "Strategy",
+    "Axis",
+    "System",
+    "register",
+    "get_system",
+    "systems",
+    "REGISTRY",
+    "label",
+    "parse_settings",
+]
 
 
 @dataclass(frozen=True)
@@ -235,3 +245,15 @@ def systems() -> list[System]:
 def label(choices: Mapping[str, str]) -> str:
     """A short human label for a combination: ``reader=list stats=welford``."""
     return _label(choices)
+
+
+def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
+    """``["reader=list", "chunk_size=1000"]`` (``--set`` pairs) as a dict for :meth:`System.split`;
+    a malformed pair is a UsageError."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"--set takes AXIS=NAME, not {pair!r}")
+        settings[key.strip()] = value.strip()
+    return settings

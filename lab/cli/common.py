@@ -1,9 +1,8 @@
-"""What the ``lab`` commands share: consoles, progress bars, ``--set`` parsing."""
+"""What the ``lab`` commands share: consoles, progress bars, error lines."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
 from rich.console import Console
 from rich.progress import (
@@ -17,9 +16,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from lab.errors import UsageError
-
-__all__ = ["out", "err", "fail", "progress_bar", "bytes_bar", "parse_settings"]
+__all__ = ["out", "err", "fail", "progress_bar", "bytes_bar"]
 
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
@@ -53,14 +50,3 @@ def progress_bar() -> Progress:
 def bytes_bar() -> Progress:
     """A progress bar counting bytes."""
     return _bar(DownloadColumn())
-
-
-def parse_settings(pairs: Sequence[str]) -> dict[str, str]:
-    """``["reader=list", "chunk_size=1000"]`` as a dict; a malformed pair is a UsageError."""
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key or not value:
-            raise UsageError(f"--set takes AXIS=NAME, not {pair!r}")
-        settings[key.strip()] = value.strip()
-    return settings

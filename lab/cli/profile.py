@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lab import harness, tiers
-from lab.cli.common import out, parse_settings, progress_bar
+from lab.cli.common import out, progress_bar
 from lab.errors import LabError, UsageError
 from lab.paths import results_dir
 from lab.report.summary import human_bytes
-from lab.strategies import System
+from lab.strategies import System, parse_settings
 from lab.systems import get_system
 
 __all__ = ["add_parser", "profile_name", "ptrace_refused"]

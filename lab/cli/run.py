@@ -16,10 +16,10 @@ from typing import Any
 from rich.table import Table
 
 from lab import harness, tiers
-from lab.cli.common import bytes_bar, err, out, parse_settings, progress_bar
+from lab.cli.common import bytes_bar, err, out, progress_bar
 from lab.errors import UsageError
 from lab.report.summary import human_bytes, human_seconds
-from lab.strategies import System, label
+from lab.strategies import System, label, parse_settings
 from lab.systems import get_system
 
 __all__ = ["add_parser", "load_workload"]
