@@ -14,6 +14,7 @@ import argparse
 from lab import harness, tiers
 from lab.analytics import SYSTEM
 from lab.paths import results_dir
+from lab.strategies import label
 
 COMBINATIONS = (
     {"engine": "duckdb"},
@@ -42,18 +43,18 @@ def main() -> None:
         record = harness.measure_run(
             SYSTEM, workload, args.tier, choices, repeat=args.repeat, memory=True, store=False
         ).record
-        rows.append((" ".join(f"{k}={v}" for k, v in given.items()), record))
+        rows.append((label(given), record))
         print(f"{rows[-1][0]:45} {record['median_s']:7.3f} s  {_peak(record)}")
-    best_peer = min(r["median_s"] for label, r in rows if label.startswith("engine="))
+    best_peer = min(r["median_s"] for name, r in rows if name.startswith("engine="))
     lines = [
         f"# analytics on `{args.tier}`: lab against its peers, one run, median of {args.repeat}",
         "",
         "| combination | median s | ratio to faster peer | rows/s | peak heap MiB (memray) |",
         "|---|---:|---:|---:|---:|",
     ]
-    for label, r in rows:
+    for name, r in rows:
         lines.append(
-            f"| {label} | {r['median_s']:.3f} | {r['median_s'] / best_peer:.2f} | {r['per_s']:,.0f} "
+            f"| {name} | {r['median_s']:.3f} | {r['median_s'] / best_peer:.2f} | {r['per_s']:,.0f} "
             f"| {_peak(r)} |"
         )
     folder = results_dir() / "experiments"

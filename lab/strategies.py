@@ -160,7 +160,7 @@ class System:
                     break
         reason = self.conflict(chosen)
         if reason:
-            raise UsageError(f"{_label(chosen)} cannot work: {reason}")
+            raise UsageError(f"{label(chosen)} cannot work: {reason}")
         return chosen
 
     def _partial_ok(self, trial: Choices, given: Mapping[str, str]) -> bool:
@@ -217,10 +217,6 @@ class System:
         return None
 
 
-def _label(choices: Mapping[str, str]) -> str:
-    return " ".join(f"{k}={v}" for k, v in choices.items())
-
-
 REGISTRY: dict[str, System] = {}
 
 
@@ -244,7 +240,7 @@ def systems() -> list[System]:
 
 def label(choices: Mapping[str, str]) -> str:
     """A short human label for a combination: ``reader=list stats=welford``."""
-    return _label(choices)
+    return " ".join(f"{k}={v}" for k, v in choices.items())
 
 
 def parse_settings(pairs: Sequence[str]) -> dict[str, str]:

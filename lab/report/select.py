@@ -6,14 +6,11 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lab.strategies import label
+
 __all__ = ["Record", "label", "benchmark_key", "matches", "latest", "latest_by", "sort_key", "complete"]
 
 Record = Mapping[str, Any]
-
-
-def label(choices: Mapping[str, str]) -> str:
-    """``reader=list stats=welford``."""
-    return " ".join(f"{k}={v}" for k, v in choices.items())
 
 
 def benchmark_key(record: Record) -> tuple[str, str, str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.outcome import agree
+from lab.report.select import label
 
 __all__ = ["SummaryRow", "summarize", "to_markdown", "human_bytes", "human_seconds"]
 
@@ -27,17 +28,13 @@ class SummaryRow:
     is_reference: bool
 
 
-def _label(choices: Mapping[str, str]) -> str:
-    return " ".join(f"{k}={v}" for k, v in choices.items())
-
-
 def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]) -> list[SummaryRow]:
     """One row per record, with ratios to the record of the ``reference`` choices on the
     same tier (``None`` where that reference was not measured)."""
-    by_key = {(r["tier"], _label(r["choices"])): r for r in records}
+    by_key = {(r["tier"], label(r["choices"])): r for r in records}
     rows = []
     for r in records:
-        ref = by_key.get((r["tier"], _label(reference)))
+        ref = by_key.get((r["tier"], label(reference)))
         time_ratio = memory_ratio = same = None
         if ref is not None:
             if ref["median_s"]:
@@ -48,7 +45,7 @@ def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]
         rows.append(
             SummaryRow(
                 r["tier"],
-                _label(r["choices"]),
+                label(r["choices"]),
                 r["n"],
                 r["median_s"],
                 r["iqr_s"],
