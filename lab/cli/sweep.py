@@ -12,6 +12,7 @@ from rich.table import Table
 from lab import harness, tiers
 from lab.cli.common import err, out, progress_bar
 from lab.paths import results_dir
+from lab.report.model import machine_text
 from lab.report.summary import COLUMNS, cells, summarize, to_markdown
 from lab.strategies import System, label
 from lab.systems import get_system
@@ -79,17 +80,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for row in rows:
         table.add_row(*cells(row))
     out.print(table)
-    path = _write_summary(system, args, rows, records, skipped)
+    path = _write_summary(system, args, chosen_tiers, rows, records, skipped)
     out.print(f"summary written to {path}")
     return 0
 
 
-def _write_summary(system: System, args: argparse.Namespace, rows: Any, records: Any, skipped: Any) -> Path:
+def _write_summary(
+    system: System,
+    args: argparse.Namespace,
+    chosen_tiers: list[tiers.Tier],
+    rows: Any,
+    records: Any,
+    skipped: Any,
+) -> Path:
     folder = results_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"sweep-{system.name}.md"
     machine = records[0]["machine"] if records else {}
-    tier_names = ",".join(t.name for t in tiers.parse_tiers(args.tiers))
+    tier_names = ",".join(t.name for t in chosen_tiers)
     command = f"lab sweep {system.name} --tiers {tier_names}"
     command += (f" --axis {args.axis}" if args.axis else "") + f" --repeat {args.repeat}"
     head = [
@@ -97,8 +105,7 @@ def _write_summary(system: System, args: argparse.Namespace, rows: Any, records:
         "",
         f"`{command}`",
         "",
-        f"Commit {records[0]['commit'] if records else '-'}; {machine.get('cpu', '?')}, "
-        f"{machine.get('cores', '?')} cores, Python {machine.get('python', '?')}; "
+        f"Commit {records[0]['commit'] if records else '-'}; {machine_text(machine)}; "
         f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Medians of {args.repeat} repeats "
         "after a warm-up; peak heap by memray in a separate run; ratios are to the reference "
         "strategies measured in this same run.",

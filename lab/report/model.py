@@ -12,7 +12,18 @@ from lab.report.summary import SummaryRow, summarize
 from lab.report.verdicts import ClaimResult
 from lab.tiers import TIERS
 
-__all__ = ["Layout", "Point", "Series", "View", "Section", "Provenance", "Report", "build", "provenance"]
+__all__ = [
+    "Layout",
+    "Point",
+    "Series",
+    "View",
+    "Section",
+    "Provenance",
+    "Report",
+    "build",
+    "provenance",
+    "machine_text",
+]
 
 
 @dataclass(frozen=True)
@@ -102,7 +113,7 @@ class Report:
 
 def provenance(records: Sequence[Record]) -> Provenance:
     """The machines, commits and time span of ``records``."""
-    machines = dict.fromkeys(_machine(r.get("machine") or {}) for r in records)
+    machines = dict.fromkeys(machine_text(r.get("machine") or {}) for r in records)
     commits = dict.fromkeys(str(r.get("commit") or "unknown") for r in records)
     stamps = sorted(sort_key(r) for r in records if r.get("timestamp"))
     sources: dict[str, int] = {}
@@ -118,7 +129,8 @@ def provenance(records: Sequence[Record]) -> Provenance:
     )
 
 
-def _machine(m: Mapping[str, object]) -> str:
+def machine_text(m: Mapping[str, object]) -> str:
+    """``CPU, 8 cores, Python 3.12.1`` from a record's ``machine``."""
     return f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}"
 
 
