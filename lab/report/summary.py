@@ -10,7 +10,7 @@ from typing import Any
 from lab.outcome import agree
 from lab.report.select import label
 
-__all__ = ["SummaryRow", "summarize", "to_markdown", "human_bytes", "human_seconds"]
+__all__ = ["SummaryRow", "summarize", "to_markdown", "markdown_table", "human_bytes", "human_seconds"]
 
 
 @dataclass(frozen=True)
@@ -122,8 +122,13 @@ COLUMNS = [
 ]
 
 
+def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A markdown table of ``rows`` under ``columns``; a ``|`` inside a cell is escaped."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(x.replace("|", "\\|") for x in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
 def to_markdown(rows: Sequence[SummaryRow]) -> str:
     """The rows as a markdown table."""
-    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(cells(r)) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
+    return markdown_table(COLUMNS, [cells(r) for r in rows])
