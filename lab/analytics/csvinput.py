@@ -26,6 +26,7 @@ __all__ = [
     "Tally",
     "inspect",
     "open_text",
+    "as_text",
     "data_lines",
     "exact_rows",
     "reason",
@@ -113,8 +114,11 @@ def open_text(
 ) -> TextIO:
     """Open ``path`` for the csv module: BOM dropped, undecodable bytes kept and counted."""
     raw = open_binary(path, opener)
-    if wrap is not None:
-        raw = wrap(raw)
+    return as_text(raw if wrap is None else wrap(raw))
+
+
+def as_text(raw: BinaryIO) -> TextIO:
+    """``raw`` as text for the csv module: BOM dropped, undecodable bytes kept and counted."""
     return io.TextIOWrapper(raw, encoding=ENCODING, errors=ERRORS, newline="")
 
 

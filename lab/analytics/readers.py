@@ -21,10 +21,9 @@ import numpy as np
 from lab.analytics import fastparse
 from lab.analytics.csvinput import (
     DECODE_ERRORS,
-    ENCODING,
-    ERRORS,
     Table,
     Tally,
+    as_text,
     data_lines,
     exact_rows,
 )
@@ -259,7 +258,7 @@ class BlockReader(Reader):
         """The exact csv path over ``raw`` (after ``skip`` header lines), its valid records
         grouped into blocks."""
         seen = DECODE_ERRORS[0]
-        text = io.TextIOWrapper(io.BufferedReader(raw), encoding=ENCODING, errors=ERRORS, newline="")  # type: ignore[arg-type]
+        text = as_text(io.BufferedReader(raw))  # type: ignore[arg-type]
         for _ in range(skip):
             text.readline()
         pairs = exact_rows(text, self.table, quarantine, line, tally, seen)
