@@ -206,7 +206,7 @@ def _lab(
 
 def _as_dict(summary: Summary | None) -> dict:
     """The overall summary as a dict; with no valid record, the same keys a peer engine gives."""
-    return (summary or Summary.of(0, 0.0, None, 0.0, 0.0)).to_dict()
+    return (summary or Summary.empty()).to_dict()
 
 
 def _fingerprint(answer: dict) -> str:

@@ -50,7 +50,7 @@ def duckdb_engine(table: Table) -> Result:
 
 
 def _collect(rows: list[tuple], table: Table) -> Result:
-    overall = Summary.of(0, 0.0, None, 0.0, 0.0)
+    overall = Summary.empty()
     groups: dict[str, Summary] = {}
     rows_in = 0
     for k, n, mean, var, lo, hi, is_overall, total in rows:

@@ -35,9 +35,14 @@ class Summary:
     max: float | None
 
     @classmethod
+    def empty(cls) -> Summary:
+        """The summary of no values: a count of 0, every statistic ``None``."""
+        return cls(0, None, None, None, None, None)
+
+    @classmethod
     def of(cls, n: int, mean: float, variance: float | None, lo: float, hi: float) -> Summary:
         if n == 0:
-            return cls(0, None, None, None, None, None)
+            return cls.empty()
         if variance is None or n < 2:
             return cls(n, mean, None, None, lo, hi)
         stddev = math.sqrt(variance) if variance >= 0 else None  # naive sums can go negative
@@ -143,7 +148,7 @@ class NaiveSums:
 
     def summary(self) -> Summary:
         if self.n == 0:
-            return Summary.of(0, 0.0, None, 0.0, 0.0)
+            return Summary.empty()
         mean = self.total / self.n
         var = (self.squares - self.total * self.total / self.n) / (self.n - 1) if self.n > 1 else None
         return Summary.of(self.n, mean, var, self.lo, self.hi)
@@ -164,7 +169,7 @@ class Values:
     def summary(self) -> Summary:
         v = self.values
         if not v:
-            return Summary.of(0, 0.0, None, 0.0, 0.0)
+            return Summary.empty()
         var = statistics.variance(v) if len(v) > 1 else None
         return Summary.of(len(v), statistics.mean(v), var, min(v), max(v))
 
@@ -181,7 +186,7 @@ def exact_summary(values: list[float]) -> Summary:
     """The reference: every step in exact rational arithmetic, rounded once at the end."""
     n = len(values)
     if n == 0:
-        return Summary.of(0, 0.0, None, 0.0, 0.0)
+        return Summary.empty()
     exact = [Fraction(x) for x in values]
     mean = sum(exact, Fraction(0)) / n
     var = sum(((x - mean) ** 2 for x in exact), Fraction(0)) / (n - 1) if n > 1 else None
