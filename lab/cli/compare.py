@@ -17,8 +17,8 @@ from lab.cli.common import out
 from lab.cli.verify import completed
 from lab.errors import InputError, UsageError
 from lab.measure import load_records
-from lab.report.compare import ALPHA, FACTOR, Change, compare, slowdowns
-from lab.report.summary import human_seconds
+from lab.report.compare import ALPHA, FACTOR, compare, slowdowns
+from lab.report.summary import human_seconds, ratio_text
 
 __all__ = ["add_parser", "records_of"]
 
@@ -71,10 +71,6 @@ def records_of(ref: str) -> tuple[list[dict[str, Any]], str]:
     return records, f"commit {commit}"
 
 
-def _ratio(c: Change) -> str:
-    return "-" if c.ratio is None else f"{c.ratio:.2f}x"
-
-
 def cmd_compare(args: argparse.Namespace) -> int:
     a, a_name = records_of(args.a)
     b, b_name = records_of(args.b)
@@ -100,7 +96,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             c.label,
             human_seconds(c.a_median_s),
             human_seconds(c.b_median_s),
-            _ratio(c),
+            ratio_text(c.ratio),
             "-" if c.p_value is None else f"{c.p_value:.3g}",
             f"{c.a_samples}+{c.b_samples}",
             change,
@@ -123,7 +119,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             worst = max(slow, key=lambda c: c.ratio or 0)
             out.print(
                 f"[red]{len(slow)} significant slowdown(s) above {args.fail_above}x[/]; "
-                f"worst {worst.system} {worst.tier} {worst.label}: {_ratio(worst)}"
+                f"worst {worst.system} {worst.tier} {worst.label}: {ratio_text(worst.ratio)}"
             )
             return 1
     return 0

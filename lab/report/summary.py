@@ -10,7 +10,15 @@ from typing import Any
 from lab.outcome import agree
 from lab.report.select import label
 
-__all__ = ["SummaryRow", "summarize", "to_markdown", "markdown_table", "human_bytes", "human_seconds"]
+__all__ = [
+    "SummaryRow",
+    "summarize",
+    "to_markdown",
+    "markdown_table",
+    "human_bytes",
+    "human_seconds",
+    "ratio_text",
+]
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,8 @@ def human_seconds(s: float | None) -> str:
     return f"{s:.2f} s"
 
 
-def _ratio(x: float | None) -> str:
+def ratio_text(x: float | None) -> str:
+    """``1.23x``, or ``-`` when there is no ratio."""
     return "-" if x is None else f"{x:.2f}x"
 
 
@@ -102,8 +111,8 @@ def cells(row: SummaryRow) -> list[str]:
         human_seconds(row.iqr_s),
         "-" if row.per_s is None else f"{row.per_s:,.0f}",
         human_bytes(row.peak_bytes),
-        _ratio(row.time_ratio),
-        _ratio(row.memory_ratio),
+        ratio_text(row.time_ratio),
+        ratio_text(row.memory_ratio),
         same,
     ]
 
