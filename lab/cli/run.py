@@ -79,11 +79,15 @@ def load_workload(system: System, args: argparse.Namespace) -> tuple[Any, str]:
 STREAM_ROW_BYTES = 45
 
 
-def _size_of(workload: Any) -> int | None:
-    source = getattr(workload, "source", None)
-    if getattr(source, "opener", None) is not None:
+def _streamed(workload: Any) -> bool:
+    """Whether the workload's input is made on the fly (a streamed tier), not read from a file."""
+    return getattr(getattr(workload, "source", None), "opener", None) is not None
+
+
+def _size_of(workload: Any, streamed: bool) -> int | None:
+    if streamed:
         return (getattr(workload, "rows", 0) or 0) * STREAM_ROW_BYTES or None
-    path = getattr(source, "path", None)
+    path = getattr(getattr(workload, "source", None), "path", None)
     try:
         return Path(path).stat().st_size if path else None
     except OSError:
@@ -130,8 +134,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if reason:
         raise UsageError(f"cannot run {label(choices)} here: {reason}")
     workload, tier_name = load_workload(system, args)
-    size = _size_of(workload)
-    streamed = getattr(workload.source, "opener", None) is not None if hasattr(workload, "source") else False
+    streamed = _streamed(workload)
+    size = _size_of(workload, streamed)
     if streamed:  # a billion rows: one timed pass, no warm-up
         args.warmup, args.repeat = 0, 1
         err.print(f"streaming {workload.rows:,} generated rows once; Ctrl-C stops with a partial answer")
