@@ -57,15 +57,12 @@ def measure_run(
     def scenario() -> Outcome:
         return system.run(workload, **kwargs)  # type: ignore[misc]
 
-    for _ in range(warmup):
-        scenario()
-        if on_step:
-            on_step("warm-up")
     timing, outcome = time_call(
         scenario,
         repeat=repeat,
-        warmup=0,
+        warmup=warmup,
         on_repeat=(lambda i: on_step("repeat")) if on_step else None,
+        on_warmup=(lambda i: on_step("warm-up")) if on_step else None,
     )
     peak = None
     peak_note = system.memory_untracked(choices) if memory else None

@@ -41,17 +41,21 @@ def time_call(
     repeat: int = 5,
     warmup: int = 1,
     on_repeat: Callable[[int], None] | None = None,
+    on_warmup: Callable[[int], None] | None = None,
 ) -> tuple[Timing, T]:
     """Call ``fn`` ``warmup`` times untimed, then ``repeat`` times timed.
 
-    Returns the timing and the result of the last call. ``on_repeat(i)`` is
-    called after each timed repeat, outside the timed region.
+    Returns the timing and the result of the last call. ``on_warmup(i)`` and
+    ``on_repeat(i)`` are called after each warm-up and each timed repeat,
+    outside the timed region.
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
     result = None
-    for _ in range(warmup):
+    for i in range(warmup):
         result = fn()
+        if on_warmup is not None:
+            on_warmup(i)
     samples = []
     for i in range(repeat):
         start = time.perf_counter_ns()
