@@ -15,6 +15,7 @@ from lab import harness, tiers
 from lab.analytics import SYSTEM
 from lab.paths import results_dir
 from lab.report.summary import human_bytes
+from lab.strategies import label
 
 #: The streaming strategies, whose heap should be flat, and the list reader, whose heap should not.
 STREAMING = (
@@ -49,9 +50,9 @@ def main() -> None:
         choices = SYSTEM.complete(given)
         growth = harness.memory_growth(SYSTEM, chosen, choices)
         peaks = ", ".join(human_bytes(growth.peaks[t.name]) for t in chosen)
-        label = " ".join(f"{k}={v}" for k, v in choices.items())
-        print(f"{label}: {peaks}; exponent {growth.exponent:.3f}")
-        lines.append(f"| {label} | {', '.join(t.name for t in chosen)} | {peaks} | {growth.exponent:.3f} |")
+        name = label(choices)
+        print(f"{name}: {peaks}; exponent {growth.exponent:.3f}")
+        lines.append(f"| {name} | {', '.join(t.name for t in chosen)} | {peaks} | {growth.exponent:.3f} |")
     folder = results_dir() / "experiments"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "growth.md").write_text("\n".join(lines) + "\n")
