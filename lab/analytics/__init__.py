@@ -139,7 +139,7 @@ def run(
     extras: dict[str, object] = {}
     if choices["engine"] != "lab":
         overall, groups, rows_in, rows_ok = PEERS[choices["engine"]](table)
-        counts = {"rows_in": rows_in, "rows_ok": rows_ok, "rows_quarantined": rows_in - rows_ok}
+        counts = _counts(rows_ok, rows_in - rows_ok)
     else:
         folder = quarantine_dir or results_dir() / "quarantine"
         label = "-".join(choices.values())
@@ -189,7 +189,7 @@ def _lab(
                 pool, workers, table, reader, stats, chunk_size, quarantine, progress, quantiles
             )
         if merged is not None:
-            counts = {"rows_in": merged.ok + merged.bad, "rows_ok": merged.ok, "rows_quarantined": merged.bad}
+            counts = _counts(merged.ok, merged.bad)
             blocks = {"exact_blocks": merged.exact_blocks, "fast_blocks": merged.fast_blocks}
             return merged.accumulators, counts, blocks, merged.quantiles
     source = make_reader(reader, table, quarantine=quarantine, chunk_size=chunk_size, progress=progress)
@@ -197,11 +197,16 @@ def _lab(
     tapped, spread = quantiles.tap(source)
     accumulators = METHODS[stats](tapped)
     tally = source.tally
-    counts = {"rows_in": tally.rows_in, "rows_ok": tally.ok, "rows_quarantined": tally.bad}
+    counts = _counts(tally.ok, tally.bad)
     blocks: dict[str, object] = {"exact_blocks": source.exact_blocks, "fast_blocks": source.fast_blocks}
     if source.stopped:
         blocks["partial"] = True
     return accumulators, counts, blocks, spread
+
+
+def _counts(ok: int, bad: int) -> dict[str, int]:
+    """The run's tallies: records read, valid, and quarantined (or left out by a peer)."""
+    return {"rows_in": ok + bad, "rows_ok": ok, "rows_quarantined": bad}
 
 
 def _as_dict(summary: Summary | None) -> dict:
