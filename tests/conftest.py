@@ -1,6 +1,6 @@
 """Shared fixtures: every test writes under temporary folders, never into the repository.
 
-Generated tiers live in one data folder for the whole session, so each is made
+Generated tiers live in one data folder for the whole test run, so each is made
 once and reused. A test that needs Redis or PostgreSQL asks the ``service``
 fixture for its URL: it skips with the reason when the service does not
 answer, and fails instead when ``LAB_REQUIRE_SERVICES=1`` (as in CI).
@@ -34,7 +34,7 @@ atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, True)
 
 @pytest.fixture(scope="session")
 def lab_data_dir(tmp_path_factory):
-    """The session's data folder: tiers generated in one test are reused by the next."""
+    """The test run's data folder: tiers generated in one test are reused by the next."""
     return tmp_path_factory.mktemp("data")
 
 
