@@ -17,7 +17,7 @@ __all__ = ["BLOCK_ROWS", "csv_rows", "stream_blocks", "BlockStream"]
 
 #: Rows drawn from one random generator: the unit of determinism.
 BLOCK_ROWS = 1 << 16
-_EPOCH_DAY = 20454  # 2026-01-01 as days since 1970-01-01
+_EPOCH_DAY = 20454  # 2026-01-01 as days since 1970-01-01; both generators start there
 
 
 _PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8)

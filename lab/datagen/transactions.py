@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.datagen.fastcsv import BlockStream, stream_blocks
+from lab.datagen.fastcsv import _EPOCH_DAY, BlockStream, stream_blocks
 from lab.paths import data_dir
 
 __all__ = [
@@ -45,7 +45,6 @@ CATEGORIES = (
 BAD_KINDS = ("missing_fields", "non_numeric", "extra_columns", "bad_bytes", "empty_amount")
 
 _HEADER = ",".join(COLUMNS) + "\n"
-_EPOCH_DAY = 20454  # 2026-01-01 as days since 1970-01-01
 _ROWS_PER_BLOCK = 20_000
 
 
