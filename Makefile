@@ -4,11 +4,15 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 LAB := $(VENV)/bin/lab
 STAMP := $(VENV)/.installed
-TIERS ?= small,medium,large
-# The main job varies one axis at a time around the reference (every valid combination: omit --axis).
-AXES ?= engine,reader,stats,executor,quantiles
+# The systems of the main job (comma-separated; default: every registered system) and the tiers
+# (default: each system's own sweep, which it sizes so that the whole job fits in ten minutes).
+SYSTEMS ?=
+TIERS ?=
+TIER_OPTION := $(if $(TIERS),--tiers $(TIERS))
+# Where `make publish` writes: the committed reference (records, reports, the README's table).
+PUBLISHED := results
 
-.PHONY: install run test lint bench asv clean
+.PHONY: install run publish test lint bench asv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +22,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: every available strategy on the default tiers, the course's claims checked,
-## then results/REPORT.md and results/report.html (and the README's performance table).
+## The main job: each system's own sweep (one axis at a time around the reference), the course's
+## claims checked, then REPORT.md and report.html, all of this machine, under results/local
+## (git-ignored: a user's runs never change tracked files).
 run: install
-	$(LAB) sweep analytics --tiers $(TIERS) --axis $(AXES)
-	$(LAB) verify --tiers $(TIERS)
+	$(LAB) sweep $(SYSTEMS) $(TIER_OPTION)
+	$(LAB) verify $(if $(SYSTEMS),--systems $(SYSTEMS)) $(TIER_OPTION)
 	$(LAB) report
+
+## The main job into the committed reference (results/), and the README's performance table.
+publish: install
+	LAB_RESULTS_DIR=$(PUBLISHED) $(MAKE) --no-print-directory run
+	LAB_RESULTS_DIR=$(PUBLISHED) $(LAB) report --readme README.md
 
 ## Every test: lint, then unit, property, service, memory, browser, and the benchmarks run once.
 test: install

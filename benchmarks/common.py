@@ -8,11 +8,12 @@ others at their reference (the full cross product is far too large to time).
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from lab import tiers
+from lab.errors import UsageError
 from lab.strategies import System
 
 __all__ = [
@@ -76,7 +77,18 @@ def choices_for(system: System, name: str) -> dict[str, str]:
     raise ValueError(f"no combination {name!r} in system {system.name!r}")
 
 
-def prepare_all(system: System, names: list[str], seed: int = SEED) -> dict[str, Any]:
-    """Each tier's workload (generated once under the data folder, then reused), by tier name."""
+def prepare_all(systems: Sequence[System], names: list[str], seed: int = SEED) -> dict[str, dict[str, Any]]:
+    """Each system's workload of each tier (generated once under the data folder, then
+    reused), by system and tier name; a tier a system refuses is left out."""
+    from lab import harness
+
     use_data_dir()
-    return {name: system.prepare(tiers.get(name), seed) for name in names}  # type: ignore[misc]
+    out: dict[str, dict[str, Any]] = {}
+    for system in systems:
+        out[system.name] = {}
+        for name in names:
+            try:
+                out[system.name][name] = harness.workload_for(system, tiers.get(name), seed)
+            except UsageError:
+                continue
+    return out

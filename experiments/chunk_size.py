@@ -17,6 +17,7 @@ from lab import harness, tiers
 from lab.analytics import SYSTEM
 from lab.outcome import agree
 from lab.paths import results_dir
+from lab.scenario import run_once
 
 SIZES = (64, 256, 1_024, 4_096, 16_384, 65_536, 262_144)
 
@@ -25,7 +26,7 @@ def study(tier: str, readers: list[str], sizes: tuple[int, ...], repeat: int) ->
     """One row per (reader, chunk size): median seconds, rows per second, peak heap bytes, and
     whether the answer agrees with the reference strategies' (within 1e-9 relative)."""
     workload = harness.workload_for(SYSTEM, tiers.get(tier))
-    reference = SYSTEM.run(workload, **SYSTEM.reference()).answer  # type: ignore[misc]
+    reference = run_once(SYSTEM, workload, SYSTEM.reference()).answer
     rows = []
     for reader in readers:
         choices = SYSTEM.complete({"reader": reader, "stats": "chan"})

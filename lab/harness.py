@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lab.errors import UsageError
-from lab.measure import append_record, fit_exponent, make_record, peak_heap, time_call
+from lab.measure import Record, append_record, fit_exponent, make_record, peak_heap, time_call
 from lab.outcome import Outcome
+from lab.scenario import Scenario
 from lab.strategies import System
 from lab.tiers import Tier
 
@@ -23,7 +24,7 @@ __all__ = ["Measured", "Growth", "measure_run", "memory_growth", "sweep_plan", "
 class Measured:
     """A measured run: its record (as stored) and the scenario's outcome."""
 
-    record: dict[str, Any]
+    record: Record
     outcome: Outcome
 
 
@@ -41,54 +42,53 @@ def measure_run(
     progress: Callable[[int], None] | None = None,
     on_step: Callable[[str], None] | None = None,
     options: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
 ) -> Measured:
-    """Time ``system.run`` on ``workload`` (and its peak heap, if ``memory``); keep the record.
+    """Time the scenario of ``system`` on ``workload`` (and its peak heap, if ``memory``); keep
+    the record.
 
-    ``progress`` is passed to the scenario (bytes read); ``on_step(phase)`` is
-    called after each warm-up, repeat and memory run, outside the timed region.
-    ``options`` are passed to the scenario and not recorded (a stop flag, say);
-    an outcome marked ``partial`` makes a record marked ``partial``.
+    The system is set up once, outside every timed region, reset before each call after
+    the first, and torn down at the end, also after an error. ``progress`` is passed to
+    the timed calls (bytes read); ``on_step(phase)`` is called after each warm-up, repeat
+    and memory run, outside the timed region. ``options`` are passed to the scenario and
+    not recorded (a stop flag, say); an outcome marked ``partial`` makes a record marked
+    ``partial``. ``run_id`` ties the records of one sweep or verification together.
     """
-    params = {**system.params, **(params or {})}
-    kwargs: dict[str, Any] = {**choices, **params, **(options or {})}
-    if progress is not None:
-        kwargs["progress"] = progress
-
-    def scenario() -> Outcome:
-        return system.run(workload, **kwargs)  # type: ignore[misc]
-
-    timing, outcome = time_call(
-        scenario,
-        repeat=repeat,
-        warmup=warmup,
-        on_repeat=(lambda i: on_step("repeat")) if on_step else None,
-        on_warmup=(lambda i: on_step("warm-up")) if on_step else None,
-    )
-    peak = None
-    peak_note = system.memory_untracked(choices) if memory else None
-    if memory:
-        kwargs.pop("progress", None)
-        if peak_note is None:
-            peak, _ = peak_heap(scenario)
-        if on_step:
-            on_step("memory")
+    timed = {"progress": progress} if progress is not None else {}
+    with Scenario(system, workload, choices, params, options) as scenario:
+        timing, outcome = time_call(
+            lambda: scenario(**timed),
+            repeat=repeat,
+            warmup=warmup,
+            on_repeat=(lambda i: on_step("repeat")) if on_step else None,
+            on_warmup=(lambda i: on_step("warm-up")) if on_step else None,
+            reset=scenario.reset,
+        )
+        peak = None
+        peak_note = system.memory_untracked(choices) if memory else None
+        if memory:
+            if peak_note is None:
+                scenario.reset()
+                peak, _ = peak_heap(scenario)
+            if on_step:
+                on_step("memory")
     record = make_record(
         system=system.name,
         tier=tier,
         choices=choices,
-        params=params,
+        params=scenario.params,
         n=outcome.n,
         timing=timing,
         peak_bytes=peak,
         fingerprint=outcome.fingerprint,
         counts=outcome.counts,
         answer=outcome.answer,
+        extras=outcome.extras,  # beside the answer: never compared between strategies
         peak_note=peak_note,
+        partial=bool(outcome.details.get("partial")),
+        item=system.unit,
+        run_id=run_id,
     )
-    if outcome.extras:
-        record["extras"] = outcome.extras  # beside the answer: never compared between strategies
-    if outcome.details.get("partial"):
-        record["partial"] = True
     if store:
         append_record(record)
     return Measured(record, outcome)
@@ -101,6 +101,9 @@ def workload_for(
     progress: Callable[[int, int], None] | None = None,
 ) -> Any:
     """The system's workload for ``tier`` (made once, then read from the data folder)."""
+    reason = system.refuses(tier)
+    if reason:
+        raise UsageError(reason)
     return system.prepare(tier, seed, progress=progress)  # type: ignore[misc]
 
 
@@ -143,11 +146,10 @@ def memory_growth(
     note = system.memory_untracked(choices)
     if note:
         raise UsageError(f"no peak heap to fit: {note}")
-    kwargs: dict[str, Any] = {**choices, **system.params, **(params or {})}
     sizes: dict[str, int] = {}
     peaks: dict[str, int] = {}
     for tier in tiers:
-        workload = workload_for(system, tier, seed)
-        peak, outcome = peak_heap(lambda w=workload: system.run(w, **kwargs))  # type: ignore[misc]
+        with Scenario(system, workload_for(system, tier, seed), choices, params) as scenario:
+            peak, outcome = peak_heap(scenario)
         sizes[tier.name], peaks[tier.name] = outcome.n, peak
     return Growth(sizes, peaks, fit_exponent(list(sizes.values()), list(peaks.values())))

@@ -6,13 +6,17 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-__all__ = ["Outcome", "fingerprint", "rounded", "agree"]
+__all__ = ["Outcome", "fingerprint", "rounded", "agree", "exact_text"]
 
 
 def rounded(value: Any, digits: int = 9) -> Any:
-    """``value`` with every float rounded to ``digits`` significant digits (recursively)."""
+    """``value`` with every float rounded to ``digits`` significant digits (recursively);
+    a ``Decimal`` is kept exact, as its canonical string (``Decimal("1.50")`` is ``"1.5"``)."""
+    if isinstance(value, Decimal):
+        return "Decimal:" + exact_text(value)
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return repr(value)
@@ -22,6 +26,14 @@ def rounded(value: Any, digits: int = 9) -> Any:
     if isinstance(value, list | tuple):
         return [rounded(v, digits) for v in value]
     return value
+
+
+def exact_text(value: Decimal) -> str:
+    """The canonical text of a decimal: no exponent, no trailing zeros (``"1.5"``, ``"-0.0001"``)."""
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def fingerprint(answer: Any, digits: int = 9) -> str:
@@ -37,18 +49,24 @@ def fingerprint(answer: Any, digits: int = 9) -> str:
 
 
 def agree(a: Any, b: Any, rel: float = 1e-9, abs_tol: float = 1e-12) -> bool:
-    """True when two answers are equal, floats within ``rel`` relative tolerance.
+    """True when two answers are equal: decimals and integers exactly, floats within ``rel``
+    relative tolerance. A decimal never agrees with a float (exact money against inexact).
 
     Use this, not fingerprint equality, to decide whether two strategies agree:
     two values a hair apart can round to either side of a 9th-digit boundary.
 
     >>> agree({"mean": 54.580681449999989}, {"mean": 54.580681450000009})
     True
+    >>> agree(Decimal("0.30"), Decimal("0.3")), agree(Decimal("0.3"), 0.3)
+    (True, False)
     """
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(agree(a[k], b[k], rel, abs_tol) for k in a)
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return len(a) == len(b) and all(agree(x, y, rel, abs_tol) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Decimal) or isinstance(b, Decimal):
+        exact = (Decimal, int)
+        return isinstance(a, exact) and isinstance(b, exact) and not isinstance(a, bool) and a == b
     if isinstance(a, float) or isinstance(b, float):
         if not isinstance(a, int | float) or not isinstance(b, int | float):
             return False

@@ -8,14 +8,16 @@ imports, not loading the workload), as lab's memory measurements do.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from lab import harness, tiers
 from lab.errors import LabError
+from lab.measure import tracking
+from lab.scenario import Scenario
 from lab.strategies import parse_settings
 from lab.systems import get_system
 
@@ -38,19 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabError as exc:
         print(f"lab.profile_target: error: {exc}", file=sys.stderr)
         return 2
-    kwargs = {**choices, **system.params, **params}
-    started = time.perf_counter()
-    if args.memray:
-        import memray
-
-        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-        destination = memray.FileDestination(Path(args.memray), overwrite=True)
-        with memray.Tracker(destination=destination, trace_python_allocators=True):
-            outcome = system.run(workload, **kwargs)  # type: ignore[misc]
-    else:
-        outcome = system.run(workload, **kwargs)  # type: ignore[misc]
-    elapsed = time.perf_counter() - started
-    print(f"{system.name} {args.tier}: {outcome.n:,} items in {elapsed:.3f} s", file=sys.stderr)
+    with Scenario(system, workload, choices, params) as scenario:
+        started = time.perf_counter()
+        with tracking(Path(args.memray), aggregated=False) if args.memray else nullcontext():
+            outcome = scenario()
+        elapsed = time.perf_counter() - started
+    print(f"{system.name} {args.tier}: {outcome.n:,} {system.unit} in {elapsed:.3f} s", file=sys.stderr)
     return 0
 
 

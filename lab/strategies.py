@@ -20,6 +20,8 @@ from lab.errors import UsageError
 __all__ = [
     "Strategy",
     "Axis",
+    "Option",
+    "Sweep",
     "System",
     "register",
     "get_system",
@@ -82,6 +84,35 @@ class Axis:
 Choices = dict[str, str]
 
 
+@dataclass(frozen=True)
+class Option:
+    """A ``lab run`` option a system declares for itself: ``Option("--input", "your own CSV")``.
+
+    Its value reaches the system's ``open_input`` and ``settings_from`` hooks under
+    :attr:`dest` (``None`` when not given).
+    """
+
+    flag: str
+    help: str
+    type: Callable[[str], Any] = str
+    metavar: str | None = None
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """What a system's default sweep (``lab sweep`` with no tiers or axes, ``make run``) covers:
+    each strategy of ``axes`` (all, when empty) one at a time, at ``tiers``, ``repeat`` times.
+    A system chooses it so that every system's sweep together fits the main job's budget."""
+
+    tiers: tuple[str, ...] = ("small", "medium", "large")
+    axes: tuple[str, ...] = ()
+    repeat: int = 5
+
+
 def _always(axis: str, chosen: Mapping[str, str]) -> bool:
     return True
 
@@ -90,14 +121,38 @@ def _no_conflict(choices: Mapping[str, str]) -> str | None:
     return None
 
 
+def _stored_only(tier: Any) -> str | None:
+    if getattr(tier, "stored", True):
+        return None
+    return f"the {tier.name} tier is streamed from a generator, and this system has no streamed workload"
+
+
 @dataclass(frozen=True)
 class System:
-    """A system: its axes, its tunable parameters, and its rules for combining strategies.
+    """A system: its axes, its tunable parameters, its rules for combining strategies, and
+    its lifecycle. Callers never call these hooks themselves: :class:`lab.scenario.Scenario`
+    is the one way to run a system.
 
-    ``applies(axis, chosen)`` says whether an axis matters given earlier choices
+    Rules: ``applies(axis, chosen)`` says whether an axis matters given earlier choices
     (a peer engine has no reader); ``conflict(choices)`` gives the reason a full
-    combination cannot work, or ``None``. ``prepare(tier, seed)`` makes a
-    workload; ``run(workload, **choices, **params)`` is the system's scenario.
+    combination cannot work, or ``None``; ``refuses(tier)`` the reason a tier cannot be
+    prepared (by default, tiers streamed from a generator).
+
+    Lifecycle: ``prepare(tier, seed, progress=None)`` makes (and caches) the workload;
+    ``setup(workload, choices, params)`` returns the state a run needs (connections, a
+    schema, a warmed cache, a started server; default: the workload itself), outside the
+    timed region; ``run(state, **choices, **params, **options)`` is the timed scenario and
+    returns an :class:`lab.outcome.Outcome`; ``reset(state)`` runs untimed between repeats;
+    ``teardown(state)`` always, after errors and Ctrl-C too. A stateless system needs
+    only ``prepare`` and ``run``.
+
+    Command line: ``options`` are the system's own ``lab run`` options;
+    ``open_input(values, tier, seed, progress)`` returns ``(workload, tier label)`` when
+    those options name the input (a user's own file), else ``None`` for the tier's
+    workload; ``settings_from(values)`` turns options into ``--set`` pairs; ``render(outcome)``
+    gives what ``lab run`` prints of the answer (rich renderables or strings). ``unit`` names
+    the items a run does (rows, transactions, requests) in tables and plots; ``sweep`` says
+    what its default sweep covers.
     """
 
     name: str
@@ -107,8 +162,17 @@ class System:
     params: Mapping[str, int] = field(default_factory=dict)
     applies: Callable[[str, Mapping[str, str]], bool] = _always
     conflict: Callable[[Mapping[str, str]], str | None] = _no_conflict
+    refuses: Callable[[Any], str | None] = _stored_only
     prepare: Callable[..., Any] | None = None
+    setup: Callable[[Any, Mapping[str, str], Mapping[str, Any]], Any] | None = None
     run: Callable[..., Any] | None = None
+    reset: Callable[[Any], None] | None = None
+    teardown: Callable[[Any], None] | None = None
+    options: tuple[Option, ...] = ()
+    open_input: Callable[..., tuple[Any, str] | None] | None = None
+    settings_from: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    render: Callable[[Any], Sequence[Any]] | None = None
+    sweep: Sweep = field(default_factory=Sweep)
 
     def axis(self, name: str) -> Axis:
         for a in self.axes:

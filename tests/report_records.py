@@ -6,11 +6,15 @@ import statistics
 from collections.abc import Mapping
 from typing import Any
 
+from lab.measure import Record, machine
 from lab.tiers import TIERS
 
 STREAMING = {"engine": "lab", "reader": "generator", "stats": "welford"}
 LISTING = {"engine": "lab", "reader": "list", "stats": "welford"}
-MACHINE = {"cpu": "Test CPU 3000", "cores": 2, "python": "3.11.0", "platform": "Linux", "lab": "0.1.0"}
+#: The machine running the tests: reports and verdicts read this machine's records by default.
+MACHINE = machine()
+#: Another machine, for the tests that keep machines apart.
+OTHER_MACHINE = {"cpu": "Test CPU 3000", "cores": 2, "python": "3.11.0", "platform": "Linux", "lab": "0.1.0"}
 
 
 def record(
@@ -26,11 +30,11 @@ def record(
     timestamp: str = "2026-01-01T00:00:00+00:00",
     commit: str = "abc123def456",
     **extra: Any,
-) -> dict[str, Any]:
-    """A record shaped like :func:`lab.measure.make_record`'s, with the given figures."""
+) -> Record:
+    """A record of this machine (unless ``machine=`` says otherwise) with the given figures."""
     samples = samples if samples is not None else [median * f for f in (0.98, 0.99, 1.0, 1.01, 1.02)]
     rows = n if n is not None else (TIERS[tier].rows if tier in TIERS else 1)
-    return {
+    fields: dict[str, Any] = {
         "system": system,
         "tier": tier,
         "choices": dict(choices),
@@ -50,3 +54,4 @@ def record(
         "source": "lab",
         **extra,
     }
+    return Record.from_mapping(fields)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from report_records import LISTING, STREAMING, record
+from report_records import LISTING, MACHINE, STREAMING, record
 
 from lab.cli import main
 from lab.cli import verify as verify_cli
@@ -33,7 +33,7 @@ def test_stream_claim_names_its_strategy_and_bounds():
     assert STREAM.system == "analytics" and STREAM.tier == "large"
     assert STREAM.choices["reader"] == "generator" and STREAM.choices["stats"] == "welford"
     assert STREAM.time_bound_s == 5.0 and STREAM.memory_bound_bytes == MB
-    assert STATISTICS.growth_bound is not None and STATISTICS.tiers() == ("large", "small", "medium")
+    assert STATISTICS.growth_bound is not None and STATISTICS.tiers() == ("large", "tiny", "small", "medium")
 
 
 def test_unknown_claim_is_a_usage_error():
@@ -162,7 +162,7 @@ def test_verify_judges_stored_records_and_writes_claims_md(lab_results_dir, caps
     assert row.endswith("| holds |")
     assert "broken by engine=lab reader=list stats=welford" in text
     assert "system 'etl' is not built yet" in text
-    assert "Test CPU 3000" in text
+    assert MACHINE["cpu"] in text
 
 
 def test_verify_measures_a_claim_end_to_end(lab_results_dir, monkeypatch, capsys):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 from report_records import LISTING, record
@@ -49,7 +47,7 @@ def test_compare_matches_benchmarks_and_gives_ratios():
 
 
 def _write(path, records):
-    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    path.write_text("".join(r.to_json() + "\n" for r in records))
     return str(path)
 
 

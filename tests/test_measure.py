@@ -4,14 +4,26 @@ harness that puts them together. No test here asserts a speed."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from lab import harness
 from lab.analytics import SYSTEM, prepare
-from lab.measure import append_record, fit_exponent, load_records, machine, make_record, peak_heap, time_call
-from lab.measure.records import commit, runs_dir
+from lab.errors import InputError
+from lab.measure import (
+    Record,
+    append_record,
+    fit_exponent,
+    load_records,
+    machine,
+    make_record,
+    peak_heap,
+    time_call,
+)
+from lab.measure.records import SCHEMA, commit, runs_dir
 from lab.measure.timing import Timing, median_iqr
+from lab.outcome import agree
 from lab.tiers import TIERS
 
 MB = 1 << 20
@@ -107,7 +119,7 @@ def test_make_record_fields():
     assert r["machine"] == machine() and r["commit"] == commit()
     assert r["timestamp"].endswith("+00:00")
     assert {"cpu", "cores", "python", "platform", "lab"} <= set(r["machine"])
-    json.dumps(r)  # every field is plain JSON
+    assert json.loads(r.to_json())["schema"] == SCHEMA  # every field is plain JSON
     empty = record(timing=None, peak_bytes=None)
     assert (empty["samples"], empty["median_s"], empty["per_s"], empty["peak_bytes"]) == (
         [],
@@ -132,10 +144,62 @@ def test_records_append_and_load_round_trip(lab_results_dir):
 
 
 def test_load_records_skips_blank_lines(tmp_path):
+    first, second = record(), record(tier="small")
     path = tmp_path / "runs.jsonl"
-    path.write_text('{"a": 1}\n\n  \n{"a": 2}\n')
-    assert load_records([path]) == [{"a": 1}, {"a": 2}]
-    assert load_records([tmp_path]) == [{"a": 1}, {"a": 2}]
+    path.write_text(f"{first.to_json()}\n\n  \n{second.to_json()}\n")
+    assert load_records([path]) == [first, second]
+    assert load_records([tmp_path]) == [first, second]
+
+
+def test_a_line_that_is_not_a_record_is_an_input_error_naming_its_line(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text(record().to_json() + "\n{not json\n")
+    with pytest.raises(InputError, match=r"runs.jsonl:2: not a lab record"):
+        load_records([path])
+    path.write_text('{"a": 1}\n')
+    with pytest.raises(InputError, match=r"runs.jsonl:1: not a lab record .*no system, tier, n"):
+        load_records([path])
+
+
+def test_exact_decimals_and_non_finite_floats_survive_the_json_round_trip(tmp_path):
+    answer = {"balance": Decimal("1234.5600"), "fees": [Decimal("-0.0001")], "drift": float("inf")}
+    r = record(answer=answer, counts={"rejected": 3})
+    line = r.to_json()
+    assert "Infinity" not in line and '"$decimal": "1234.5600"' in line
+    back = Record.from_json(line)
+    assert back == r and back.answer["balance"] == Decimal("1234.5600")
+    assert isinstance(back.answer["fees"][0], Decimal) and back.answer["drift"] == float("inf")
+    assert agree(back.answer, answer)
+
+
+def test_records_written_before_the_schema_still_load(tmp_path):
+    old = {
+        "system": "analytics",
+        "tier": "small",
+        "choices": {"reader": "list"},
+        "params": {},
+        "n": 10,
+        "unit": "s",
+        "samples": [0.1],
+        "median_s": 0.1,
+        "iqr_s": 0.0,
+        "per_s": 100.0,
+        "peak_bytes": None,
+        "peak_note": None,
+        "fingerprint": "f",
+        "counts": {"rows_in": 10},
+        "answer": {"overall": {"mean": 1.5}},
+        "extras": {"quantiles": {}},
+        "commit": "abc",
+        "machine": {"cpu": "x"},
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "source": "lab",
+    }
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(old) + "\n" + json.dumps({**old, "partial": True}) + "\n")
+    first, second = load_records([path])
+    assert first.schema == 1 and first.answer == old["answer"] and first["median_s"] == 0.1
+    assert not first.partial and second.partial and first.item == "items"
 
 
 # --- peak_heap ------------------------------------------------------------------------------------

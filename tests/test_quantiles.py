@@ -171,7 +171,7 @@ def test_records_keep_quantiles_beside_an_answer_that_still_agrees():
         ).record
         for method in quantiles.METHODS
     ]
-    assert "extras" not in records[0]
+    assert records[0]["extras"] is None
     assert [r["extras"]["quantiles"]["method"] for r in records[1:]] == ["exact", "ddsketch"]
     rows = summarize(records, SYSTEM.reference())
     assert [row.same_answer for row in rows] == [True, True, True]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from report_records import LISTING, STREAMING, record
+from report_records import LISTING, MACHINE, STREAMING, record
 
 from lab.cli import main
 from lab.measure import append_record
@@ -24,7 +24,7 @@ def test_report_writes_markdown_html_and_plots(lab_results_dir, tmp_path, capsys
     readme.write_text("# lab\n")
     assert main(["report", "--readme", str(readme)]) == 0
     markdown = (lab_results_dir / "REPORT.md").read_text()
-    assert "Test CPU 3000" in markdown and "abc123def456" in markdown and "2026-01-01" in markdown
+    assert MACHINE["cpu"] in markdown and "abc123def456" in markdown and "2026-01-01" in markdown
     assert "## Claims" in markdown and "## analytics" in markdown
     assert "![analytics reader" in markdown
     assert "n^1.00" in markdown and "n^0.00" in markdown

@@ -36,7 +36,23 @@ def test_claim_growth_uses_the_same_fit(k):
 
 
 def test_noisy_flat_heap_still_reads_as_constant():
-    peaks = {"small": 101_000, "medium": 96_000, "large": 99_500}
+    peaks = {"tiny": 98_000, "small": 101_000, "medium": 96_000, "large": 99_500}
     records = [record(t, STREAMING, peak=p) for t, p in peaks.items()]
     verdict = judge(get_claim("statistics-1m"), records).verdict
-    assert abs(verdict.exponent) < 0.1 and verdict.status == "holds"
+    assert abs(verdict.exponent) < 0.1 and verdict.status == "holds", verdict.reason
+    assert "± 0.02 (4 tiers)" in verdict.reason
+
+
+def test_a_growth_bound_inside_the_fits_uncertainty_is_inconclusive():
+    """Three noisy tiers leave one degree of freedom: n^-0.00 ± 0.14 cannot say <= 0.1."""
+    claim = get_claim("statistics-1m")
+    peaks = {"small": 101_000, "medium": 96_000, "large": 99_500}
+    records = [record(t, STREAMING, peak=p) for t, p in peaks.items()]
+    verdict = judge(claim, records).verdict
+    assert verdict.status == "inconclusive"
+    assert "n^-0.00 ± 0.14 (3 tiers): the bound lies inside the 95% interval" in verdict.reason
+    steep = {"small": 100_000, "medium": 330_000, "large": 980_000}  # about n^0.5: clearly above
+    verdict = judge(claim, [record(t, STREAMING, peak=p) for t, p in steep.items()]).verdict
+    assert verdict.status == "fails", verdict.reason
+    two = judge(claim, [record(t, STREAMING, peak=100_000) for t in ("medium", "large")]).verdict
+    assert two.status == "inconclusive" and "no error estimate" in two.reason

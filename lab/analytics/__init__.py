@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab import strategies
+from lab.analytics import command
 from lab.analytics.csvinput import CsvInput, Table, inspect
 from lab.analytics.methods import BLOCK_ONLY, METHODS, ROW_ONLY
 from lab.analytics.parallel import open_executor, run_parallel
@@ -26,7 +27,7 @@ from lab.errors import UsageError
 from lab.outcome import Outcome, fingerprint
 from lab.paths import results_dir
 from lab.quarantine import Quarantine
-from lab.strategies import Axis, Strategy, System
+from lab.strategies import Axis, Strategy, Sweep, System
 from lab.tiers import Tier
 
 __all__ = ["SYSTEM", "Workload", "prepare", "from_file", "run"]
@@ -59,14 +60,37 @@ def _conflict(choices: Mapping[str, str]) -> str | None:
     return None
 
 
+#: Bytes per generated row, to size a streamed tier's progress before it has been read.
+STREAM_ROW_BYTES = 45
+
+
 @dataclass(frozen=True)
 class Workload:
-    """The input of one analytics run: a CSV source and what is known about it."""
+    """The input of one analytics run: a CSV source and what is known about it.
+
+    ``streamed`` and ``expected_bytes`` tell ``lab run`` how to show progress: a
+    streamed input (a generator, never stored) is read in one timed pass that Ctrl-C
+    can stop early.
+    """
 
     name: str
     source: CsvInput
     rows: int | None = None
     bad_rows: int | None = None
+
+    @property
+    def streamed(self) -> bool:
+        return self.source.opener is not None
+
+    @property
+    def expected_bytes(self) -> int | None:
+        """The bytes a run reads, as far as known before it starts."""
+        if self.streamed:
+            return (self.rows or 0) * STREAM_ROW_BYTES or None
+        try:
+            return self.source.path.stat().st_size
+        except OSError:
+            return None
 
 
 def prepare(
@@ -295,7 +319,13 @@ SYSTEM = System(
     params={"chunk_size": CHUNK_LINES, "quantile_accuracy_bp": DEFAULT_ACCURACY_BP},
     applies=_applies,
     conflict=_conflict,
+    refuses=lambda tier: None,  # every tier: the huge one is streamed from a generator
     prepare=prepare,
     run=run,
+    options=command.OPTIONS,
+    open_input=command.open_input,
+    settings_from=command.settings_from,
+    render=command.render,
+    sweep=Sweep(("small", "medium", "large"), ("engine", "reader", "stats", "executor", "quantiles"), 3),
 )
 strategies.register(SYSTEM)

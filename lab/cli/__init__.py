@@ -28,8 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``lab`` command: exit 2 on a usage error, 1 on bad input."""
     args = parser().parse_args(argv)
     try:
-        if getattr(args, "repeat", 1) < 1:
+        if (getattr(args, "repeat", None) or 1) < 1 or getattr(args, "repeat", 1) == 0:
             raise UsageError("--repeat must be at least 1")
+        if (getattr(args, "warmup", None) or 0) < 0:
+            raise UsageError("--warmup cannot be negative")
         return args.func(args)
     except UsageError as exc:
         return fail(str(exc), 2)

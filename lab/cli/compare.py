@@ -14,10 +14,10 @@ from typing import Any
 from rich.table import Table
 
 from lab.cli.common import out
-from lab.cli.verify import completed
 from lab.errors import InputError, UsageError
 from lab.measure import load_records
 from lab.report.compare import ALPHA, FACTOR, compare, slowdowns
+from lab.report.planning import completed
 from lab.report.summary import human_seconds, ratio_text
 
 __all__ = ["add_parser", "records_of"]

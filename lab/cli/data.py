@@ -25,6 +25,10 @@ def cmd_data(args: argparse.Namespace) -> int:
     chosen = [get_system(args.system)] if args.system else systems()
     with progress_bar() as progress:
         for system in chosen:
+            reason = system.refuses(tier)
+            if reason and not args.system:
+                out.print(f"{system.name} {tier.name}: skipped ({reason})")
+                continue
             task = progress.add_task(f"{system.name} {tier.name}", total=None)
 
             def report(done: int, total: int, task: Any = task) -> None:

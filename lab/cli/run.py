@@ -1,97 +1,108 @@
-"""``lab run SYSTEM``: one measured run, on a tier or (analytics) on your own CSV."""
+"""``lab run SYSTEM``: one measured run, on a tier or on an input the system's own options name.
+
+The options every system shares are declared here; a system adds its own
+(:attr:`lab.strategies.System.options`), and ``lab run SYSTEM --help`` shows only
+those of that system.
+"""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import os
 import signal
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-
-from rich.table import Table
 
 from lab import harness, tiers
 from lab.cli.common import bytes_bar, err, out, progress_bar
 from lab.errors import UsageError
+from lab.measure import Record, new_run_id
+from lab.measure.records import encode
+from lab.outcome import Outcome
 from lab.report.summary import human_bytes, human_seconds
 from lab.strategies import System, label, parse_settings
-from lab.systems import get_system
+from lab.systems import get_system, systems
 
-__all__ = ["add_parser", "load_workload"]
+__all__ = ["add_parser", "system_parser", "load_workload", "print_run"]
+
+#: The tier a run uses when none is named.
+DEFAULT_TIER = "small"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("run", help="one measured run")
-    p.add_argument("system")
-    p.add_argument("--tier", default="small")
-    p.add_argument("--set", action="append", default=[], metavar="AXIS=NAME")
-    p.add_argument("--repeat", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=1)
-    p.add_argument("--memory", action="store_true", help="also measure peak heap (memray)")
-    p.add_argument("--json", action="store_true", help="print the record as JSON")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--input", help="your own CSV file instead of a tier (analytics)")
-    p.add_argument("--column", help="the numeric column of --input")
-    p.add_argument("--group-by", help="the column of --input to group by")
-    p.add_argument("--delimiter", help="the delimiter of --input (sniffed when not given)")
-    p.add_argument(
-        "--executor",
-        metavar="NAME|dask://HOST:PORT",
-        help="where block readers run: serial, processes, dask (a scheduler address implies dask)",
+    names = ", ".join(s.name for s in systems())
+    p = sub.add_parser(
+        "run",
+        help="one measured run",
+        description=f"One measured run of SYSTEM ({names}). `lab run SYSTEM --help` lists its options.",
+        add_help=False,
     )
-    p.add_argument("--rows", type=int, help="rows of a streamed tier (huge) to read instead of all of them")
-    p.set_defaults(func=cmd_run)
+    p.add_argument("system", nargs="?", help=f"one of: {names}")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    p.add_argument("-h", "--help", action="store_true", help="show this help (or a system's, after its name)")
+    p.set_defaults(func=cmd_run, run_parser=p)
 
 
-def load_workload(system: System, args: argparse.Namespace) -> tuple[Any, str]:
-    """The workload ``args`` names (a tier, or ``--input``) and the tier name to record."""
-    if getattr(args, "input", None):
-        if system.name != "analytics":
-            raise UsageError("--input is for the analytics system")
-        from lab.analytics import from_file
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    """The options of a measured run that every system shares (``lab run``, ``lab profile``)."""
+    p.add_argument("--tier", help=f"data size: {', '.join(tiers.TIERS)} (default: {DEFAULT_TIER})")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="AXIS=NAME",
+        help="choose a strategy (AXIS=NAME) or a parameter (NAME=NUMBER); repeatable; "
+        "unset axes take their reference",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: 0)")
 
-        if not args.column:
-            raise UsageError("--input needs --column NAME (the numeric column)")
-        workload = from_file(args.input, args.column, args.group_by, args.delimiter)
-        return workload, f"file:{Path(args.input).name}"
-    tier = tiers.get(args.tier)
-    if getattr(args, "rows", None):
-        if tier.stored:
-            raise UsageError(f"--rows is for streamed tiers; {tier.name} is a stored file")
-        tier = dataclasses.replace(tier, rows=args.rows)
+
+def system_parser(system: System, prog: str = "lab run") -> argparse.ArgumentParser:
+    """The parser of ``lab run SYSTEM``: the shared options, then the system's own."""
+    p = argparse.ArgumentParser(prog=f"{prog} {system.name}", description=system.description)
+    add_run_options(p)
+    p.add_argument("--repeat", type=int, default=5, help="timed repeats (default: 5)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs before the repeats (default: 1)")
+    p.add_argument("--memory", action="store_true", help="also measure the peak heap (memray, separate run)")
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    if system.options:
+        own = p.add_argument_group(f"{system.name} options")
+        for option in system.options:
+            own.add_argument(
+                option.flag, dest=option.dest, type=option.type, metavar=option.metavar, help=option.help
+            )
+    return p
+
+
+def load_workload(
+    system: System,
+    args: argparse.Namespace,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Any, str]:
+    """The workload ``args`` names (the system's own input options, else a tier) and the tier
+    name to record."""
+    tier = tiers.get(args.tier) if args.tier else None
+    if system.open_input is not None:
+        opened = system.open_input(_own_values(system, args), tier, args.seed, progress)
+        if opened is not None:
+            return opened
+    tier = tier or tiers.get(DEFAULT_TIER)
+    return harness.workload_for(system, tier, args.seed, progress=progress), tier.name
+
+
+def _own_values(system: System, args: argparse.Namespace) -> dict[str, Any]:
+    return {o.dest: getattr(args, o.dest, None) for o in system.options}
+
+
+def _prepare(system: System, args: argparse.Namespace) -> tuple[Any, str]:
     with progress_bar() as progress:
-        task = progress.add_task(f"preparing {tier.name}", total=None)
-        workload = harness.workload_for(
-            system,
-            tier,
-            args.seed,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        task = progress.add_task(f"preparing {args.tier or DEFAULT_TIER}", total=None)
+        return load_workload(
+            system, args, lambda done, total: progress.update(task, completed=done, total=total)
         )
-    return workload, tier.name
-
-
-#: Bytes per row of a streamed tier, to show an ETA before the stream has been read.
-STREAM_ROW_BYTES = 45
-
-
-def _streamed(workload: Any) -> bool:
-    """Whether the workload's input is made on the fly (a streamed tier), not read from a file."""
-    return getattr(getattr(workload, "source", None), "opener", None) is not None
-
-
-def _size_of(workload: Any, streamed: bool) -> int | None:
-    if streamed:
-        return (getattr(workload, "rows", 0) or 0) * STREAM_ROW_BYTES or None
-    path = getattr(getattr(workload, "source", None), "path", None)
-    try:
-        return Path(path).stat().st_size if path else None
-    except OSError:
-        return None
 
 
 @contextmanager
@@ -112,41 +123,57 @@ def graceful_stop() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _executor(args: argparse.Namespace, settings: dict[str, str]) -> None:
-    value = getattr(args, "executor", None)
-    if not value:
-        return
-    if "://" in value:
-        from lab.analytics.parallel import DASK_ENV
+def _progress_lines(every_s: float = 1.0) -> Callable[[int], None]:
+    """Where no progress bar shows (stderr is not a terminal): a line of bytes read, at most
+    once every ``every_s`` seconds."""
+    last = [0.0]
 
-        os.environ[DASK_ENV] = value.replace("dask://", "tcp://", 1)
-        value = "dask"
-    settings["executor"] = value
+    def report(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= every_s:
+            last[0] = now
+            print(f"lab: progress: {done:,} bytes read", file=err.file, flush=True)
+
+    return report
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.system is None:
+        args.run_parser.print_help()
+        return 0 if args.help else 2
     system = get_system(args.system)
+    args = system_parser(system).parse_args([*args.rest, *(["--help"] if args.help else [])])
+    if args.repeat < 1:
+        raise UsageError("--repeat must be at least 1")
+    if args.warmup < 0:
+        raise UsageError("--warmup cannot be negative")
     settings = parse_settings(args.set)
-    _executor(args, settings)
+    if system.settings_from is not None:
+        settings.update(system.settings_from(_own_values(system, args)))
     given, params = system.split(settings)
     choices = system.complete(given)
     reason = system.unavailable(choices)
     if reason:
         raise UsageError(f"cannot run {label(choices)} here: {reason}")
-    workload, tier_name = load_workload(system, args)
-    streamed = _streamed(workload)
-    size = _size_of(workload, streamed)
-    if streamed:  # a billion rows: one timed pass, no warm-up
+    workload, tier_name = _prepare(system, args)
+    streamed = bool(getattr(workload, "streamed", False))
+    size = getattr(workload, "expected_bytes", None)
+    if streamed:  # made on the fly, maybe a billion rows: one timed pass, no warm-up
         args.warmup, args.repeat = 0, 1
-        err.print(f"streaming {workload.rows:,} generated rows once; Ctrl-C stops with a partial answer")
     steps = args.warmup + args.repeat + (1 if args.memory else 0)
     with bytes_bar() as progress, graceful_stop() as stopping:
+        if streamed:
+            rows = f"{workload.rows:,} generated {system.unit}"
+            err.print(f"streaming {rows} once; Ctrl-C stops with a partial answer")
         title = f"{system.name} {label(choices)}"
         runs = progress.add_task(title, total=steps)
         read = progress.add_task("reading", total=size)
+        lines = _progress_lines() if streamed and not err.is_terminal else None
 
         def on_bytes(done: int) -> None:
             progress.update(read, completed=done)
+            if lines is not None:
+                lines(done)
 
         def on_step(phase: str) -> None:
             progress.update(runs, advance=1, description=f"{title} ({phase})")
@@ -164,48 +191,38 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress=on_bytes if size else None,
             on_step=on_step,
             options={"stop": stopping.is_set} if streamed else None,
+            run_id=new_run_id(),
         )
     record, outcome = measured.record, measured.outcome
     if args.json:
-        document = {**record, "answer": outcome.answer, "details": outcome.details}
-        print(json.dumps(document, indent=2, default=str))
+        document = {**encode(dict(record)), "details": encode(outcome.details)}
+        print(json.dumps(document, indent=2, default=str, allow_nan=False))
         return 0
-    print_run(record, outcome)
+    print_run(system, record, outcome)
     return 0
 
 
-def print_run(record: dict[str, Any], outcome: Any) -> None:
-    """A measured run for people: timing, memory, counts, and the answer as a table."""
-    out.print(f"[bold]{record['system']}[/] on [bold]{record['tier']}[/] with {label(record['choices'])}")
-    if record.get("partial"):
-        out.print("  [bold red]PARTIAL[/]: stopped early; the statistics cover the rows read so far")
+def print_run(system: System, record: Record, outcome: Outcome) -> None:
+    """A measured run for people: timing, memory, counts, then what the system shows of its answer."""
+    out.print(f"[bold]{record.system}[/] on [bold]{record.tier}[/] with {label(record.choices)}")
+    if record.partial:
+        out.print(f"  [bold red]PARTIAL[/]: stopped early after {record.n:,} {system.unit}")
+    per_s = f"{record.per_s or 0:,.0f} {system.unit}/s"
     out.print(
-        f"  median {human_seconds(record['median_s'])} (IQR {human_seconds(record['iqr_s'])}, "
-        f"{len(record['samples'])} repeats) for {record['n']:,} items: "
-        f"{record['per_s'] or 0:,.0f} items/s"
+        f"  median {human_seconds(record.median_s)} (IQR {human_seconds(record.iqr_s)}, "
+        f"{len(record.samples)} repeats) for {record.n:,} {system.unit}: {per_s}"
     )
-    if record["peak_bytes"] is not None:
-        out.print(f"  peak heap {human_bytes(record['peak_bytes'])} (memray)")
-    counts = ", ".join(f"{k} {v:,}" for k, v in record["counts"].items())
-    out.print(f"  {counts}; fingerprint {record['fingerprint']}")
-    if outcome.details.get("quarantine_file"):
-        out.print(f"  quarantined rows written to {outcome.details['quarantine_file']}")
-    answer = outcome.answer
-    if "overall" in answer:
-        table = Table(title=f"{answer.get('column', '')} by {answer.get('group_by') or '-'}")
-        keys = ["count", "mean", "variance", "stddev", "min", "max"]
-        table.add_column("group")
-        for k in keys:
-            table.add_column(k, justify="right")
-        rows = [("(all)", answer["overall"])] + list(answer.get("groups", {}).items())
-        for name, summary in rows:
-            table.add_row(name, *[_num(summary.get(k)) for k in keys])
-        out.print(table)
+    if record.peak_bytes is not None:
+        out.print(f"  peak heap {human_bytes(record.peak_bytes)} (memray)")
+    elif record.peak_note:
+        out.print(f"  no peak heap: {record.peak_note}")
+    counts = ", ".join(f"{k} {v:,}" for k, v in record.counts.items())
+    out.print(f"  {counts}; fingerprint {record.fingerprint}")
+    for item in _rendered(system, outcome):
+        out.print(item)
 
 
-def _num(x: Any) -> str:
-    if x is None:
-        return "-"
-    if isinstance(x, int):
-        return f"{x:,}"
-    return f"{x:,.6g}"
+def _rendered(system: System, outcome: Outcome) -> Sequence[Any]:
+    if system.render is None:
+        return [json.dumps(encode(outcome.answer), indent=2, sort_keys=True)]
+    return system.render(outcome)

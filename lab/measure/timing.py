@@ -42,22 +42,35 @@ def time_call(
     warmup: int = 1,
     on_repeat: Callable[[int], None] | None = None,
     on_warmup: Callable[[int], None] | None = None,
+    reset: Callable[[], None] | None = None,
 ) -> tuple[Timing, T]:
     """Call ``fn`` ``warmup`` times untimed, then ``repeat`` times timed.
 
     Returns the timing and the result of the last call. ``on_warmup(i)`` and
-    ``on_repeat(i)`` are called after each warm-up and each timed repeat,
-    outside the timed region.
+    ``on_repeat(i)`` are called after each warm-up and each timed repeat, and
+    ``reset()`` before every call but the first, all outside the timed region.
     """
     if repeat < 1:
         raise ValueError("repeat must be at least 1")
+    if warmup < 0:
+        raise ValueError("warmup cannot be negative")
     result = None
+    calls = 0
+
+    def before() -> None:
+        nonlocal calls
+        if calls and reset is not None:
+            reset()
+        calls += 1
+
     for i in range(warmup):
+        before()
         result = fn()
         if on_warmup is not None:
             on_warmup(i)
     samples = []
     for i in range(repeat):
+        before()
         start = time.perf_counter_ns()
         result = fn()
         samples.append((time.perf_counter_ns() - start) / 1e9)

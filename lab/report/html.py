@@ -23,6 +23,7 @@ th { background: #f3f5f7; }
 td:first-child, td:nth-child(2) { text-align: left; }
 .claims td, .claims th { text-align: left; }
 .holds { background: #e6f4ea; } .fails { background: #fde7e9; } .untested { background: #f4f4f4; }
+.inconclusive { background: #fff8e1; }
 .meta { color: #57606a; }
 img { max-width: 100%; border: 1px solid #d0d7de; }
 """
@@ -58,7 +59,7 @@ def _view(view: View, png: bytes | None) -> str:
         out += f"<p>Reference: {escape(view.reference)}.</p>"
     if png:
         data = base64.b64encode(png).decode("ascii")
-        alt = f"{view.system} {view.axis}: time and peak heap against rows"
+        alt = f"{view.system} {view.axis}: time and peak heap against {view.unit}"
         out += f'<img class="plot" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
     out += _table(GROWTH_COLUMNS, growth_rows(view))
     return out + _table(COLUMNS, [cells(r) for r in view.rows])

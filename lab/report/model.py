@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lab.measure.growth import fit_exponent
+from lab.measure.records import machine_text
 from lab.report.select import Record, complete, label, latest_by, sort_key
 from lab.report.summary import SummaryRow, summarize
 from lab.report.verdicts import ClaimResult
@@ -36,6 +37,7 @@ class Layout:
     system: str
     reference: Mapping[str, str]
     axes: Mapping[str, Sequence[Mapping[str, str]]]
+    unit: str = "items"
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class View:
     rows: tuple[SummaryRow, ...]
     series: tuple[Series, ...]
     reference: str = ""
+    unit: str = "items"
 
     @property
     def id(self) -> str:
@@ -129,11 +132,6 @@ def provenance(records: Sequence[Record]) -> Provenance:
     )
 
 
-def machine_text(m: Mapping[str, object]) -> str:
-    """``CPU, 8 cores, Python 3.12.1`` from a record's ``machine``."""
-    return f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, Python {m.get('python', '?')}"
-
-
 def _tier_order(record: Record) -> tuple[int, int]:
     names = list(TIERS)
     index = names.index(record["tier"]) if record["tier"] in names else len(names)
@@ -165,11 +163,17 @@ def _series(records: Sequence[Record], reference: Mapping[str, str]) -> tuple[Se
 
 
 def _view(
-    system: str, source: str, axis: str, records: Sequence[Record], reference: Mapping[str, str]
+    system: str,
+    source: str,
+    axis: str,
+    records: Sequence[Record],
+    reference: Mapping[str, str],
+    unit: str,
+    pool: Sequence[Record],
 ) -> View:
     ordered = sorted(records, key=_tier_order)
-    rows = tuple(summarize(ordered, reference))
-    return View(system, source, axis, rows, _series(ordered, reference), label(reference))
+    rows = tuple(summarize(ordered, reference, pool))
+    return View(system, source, axis, rows, _series(ordered, reference), label(reference), unit)
 
 
 def build(
@@ -177,24 +181,27 @@ def build(
     layouts: Mapping[str, Layout],
     claims: Sequence[ClaimResult] = (),
 ) -> Report:
-    """The report of ``records``: the latest complete record of each benchmark, by system and source."""
-    current = list(latest_by(complete(records)).values())
+    """The report of ``records``: the latest complete record of each benchmark, by system and
+    source; each ratio is to the reference measured in the same sweep where there is one."""
+    pool = complete(records)
+    current = list(latest_by(pool).values())
     sections = []
     for system, source in dict.fromkeys((r["system"], r.get("source", "lab")) for r in current):
         mine = [r for r in current if r["system"] == system and r.get("source", "lab") == source]
         layout = layouts.get(system)
+        unit = layout.unit if layout else str(mine[0].get("item") or "items")
         if layout is None:
-            views = [_view(system, source, "all", mine, {})]
+            views = [_view(system, source, "all", mine, {}, unit, pool)]
         else:
             views, shown = [], []
             for axis, combos in layout.axes.items():
                 chosen = [r for r in mine if dict(r["choices"]) in [dict(c) for c in combos]]
                 shown += chosen
                 if chosen:
-                    views.append(_view(system, source, axis, chosen, layout.reference))
+                    views.append(_view(system, source, axis, chosen, layout.reference, unit, pool))
             rest = [r for r in mine if r not in shown]
             if rest:
                 ref = [r for r in mine if dict(r["choices"]) == dict(layout.reference)]
-                views.append(_view(system, source, "other", ref + rest, layout.reference))
+                views.append(_view(system, source, "other", ref + rest, layout.reference, unit, pool))
         sections.append(Section(system, source, tuple(views)))
     return Report(provenance(current), tuple(sections), tuple(claims))

@@ -48,7 +48,7 @@ def view_png(view: View, dpi: int = 100) -> bytes:
     for ax, title, unit in ((ax_time, "median time", "seconds"), (ax_heap, "peak heap (memray)", "MiB")):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("items (rows)")
+        ax.set_xlabel(view.unit)
         ax.set_ylabel(unit)
         ax.set_title(f"{view.system} {view.axis}: {title}")
         ax.grid(True, which="both", alpha=0.3)

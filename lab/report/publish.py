@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+from lab.measure.records import machine_text
 from lab.report.html import report_html
 from lab.report.model import Provenance, Report
 from lab.report.plots import view_png
 from lab.report.render import END, START, claims_document, readme_body, replace_marked, report_markdown
+from lab.report.summary import SummaryRow, to_markdown
 from lab.report.verdicts import ClaimResult
+from lab.strategies import System, label
 
-__all__ = ["write_report", "write_claims", "update_readme"]
+__all__ = ["write_report", "write_claims", "update_readme", "write_sweep"]
 
 
 def write_report(report: Report, folder: Path) -> list[Path]:
@@ -56,3 +61,32 @@ def update_readme(readme: Path, claims: Path) -> str:
         return f"{readme} claims section already up to date"
     readme.write_text(new or text, encoding="utf-8")
     return f"{readme} claims section rewritten from {claims}"
+
+
+def write_sweep(
+    folder: Path,
+    system: System,
+    command: str,
+    rows: Sequence[SummaryRow],
+    records: Sequence[Mapping[str, Any]],
+    skipped: Sequence[tuple[Mapping[str, str], str]],
+    repeat: int,
+) -> Path:
+    """Write ``sweep-<system>.md`` into ``folder``: the sweep's summary table and what it skipped."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"sweep-{system.name}.md"
+    machine = records[0]["machine"] if records else {}
+    head = [
+        f"# {system.name} sweep",
+        "",
+        f"`{command}`",
+        "",
+        f"Commit {records[0]['commit'] if records else '-'}; {machine_text(machine)}; "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Medians of {repeat} repeats "
+        "after a warm-up; peak heap by memray in a separate run; ratios are to the reference "
+        f"strategies measured in this same run; items are {system.unit}.",
+        "",
+    ]
+    tail = [""] + [f"- skipped {label(c)}: {r}" for c, r in skipped]
+    path.write_text("\n".join(head) + to_markdown(rows) + "\n".join(tail) + "\n")
+    return path

@@ -2,7 +2,7 @@
 
 A benchmark names its system, tier and items through ``benchmark.extra_info``
 (``system``, ``tier``, ``choices``, ``n``); without them the system is read from
-the test module (``test_analytics_bench.py`` -> ``analytics``), the tier from a
+the test module (``test_toy_bench.py`` -> ``toy``), the tier from a
 ``tier`` parameter, and the choices from the other string parameters.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import InputError
+from lab.measure.records import SCHEMA, Record
 
 __all__ = ["to_records", "load"]
 
@@ -24,7 +25,7 @@ def _system(bench: Mapping[str, Any]) -> str:
     return name or "pytest"
 
 
-def _record(bench: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
+def _record(bench: Mapping[str, Any], doc: Mapping[str, Any]) -> Record:
     extra = bench.get("extra_info") or {}
     params = {k: v for k, v in (bench.get("params") or {}).items() if k != "choices"}
     choices = extra.get("choices") or (bench.get("params") or {}).get("choices")
@@ -37,40 +38,43 @@ def _record(bench: Mapping[str, Any], doc: Mapping[str, Any]) -> dict[str, Any]:
     machine = doc.get("machine_info") or {}
     cpu = machine.get("cpu") or {}
     commit = doc.get("commit_info") or {}
-    return {
-        "system": str(extra.get("system") or _system(bench)),
-        "tier": str(extra.get("tier") or params.get("tier") or "unknown"),
-        "choices": {str(k): str(v) for k, v in choices.items()},
-        "params": {},
-        "n": n,
-        "unit": "s",
-        "samples": list(stats.get("data") or []),
-        "median_s": stats["median"],
-        "iqr_s": stats.get("iqr"),
-        "per_s": n / stats["median"] if stats.get("median") else None,
-        "peak_bytes": None,
-        "fingerprint": "",
-        "counts": {},
-        "commit": str(commit.get("id", "unknown"))[:12] + ("+dirty" if commit.get("dirty") else ""),
-        "machine": {
-            "cpu": cpu.get("brand_raw") or machine.get("processor") or "?",
-            "cores": cpu.get("count"),
-            "python": machine.get("python_version"),
-            "platform": machine.get("system"),
-        },
-        "timestamp": doc.get("datetime", ""),
-        "source": "pytest-benchmark",
-    }
+    return Record.from_mapping(
+        {
+            "schema": SCHEMA,
+            "system": str(extra.get("system") or _system(bench)),
+            "tier": str(extra.get("tier") or params.get("tier") or "unknown"),
+            "choices": {str(k): str(v) for k, v in choices.items()},
+            "params": {},
+            "n": n,
+            "unit": "s",
+            "samples": list(stats.get("data") or []),
+            "median_s": stats["median"],
+            "iqr_s": stats.get("iqr"),
+            "per_s": n / stats["median"] if stats.get("median") else None,
+            "peak_bytes": None,
+            "fingerprint": "",
+            "counts": {},
+            "commit": str(commit.get("id", "unknown"))[:12] + ("+dirty" if commit.get("dirty") else ""),
+            "machine": {
+                "cpu": cpu.get("brand_raw") or machine.get("processor") or "?",
+                "cores": cpu.get("count"),
+                "python": machine.get("python_version"),
+                "platform": machine.get("system"),
+            },
+            "timestamp": doc.get("datetime", ""),
+            "source": "pytest-benchmark",
+        }
+    )
 
 
-def to_records(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+def to_records(doc: Mapping[str, Any]) -> list[Record]:
     """The records of one pytest-benchmark JSON document (benchmarks without stats are left out)."""
     return [_record(b, doc) for b in doc.get("benchmarks", []) if b.get("stats")]
 
 
-def load(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
+def load(paths: Iterable[str | Path]) -> list[Record]:
     """Records from pytest-benchmark JSON files, or every ``*.json`` under the given folders."""
-    out: list[dict[str, Any]] = []
+    out: list[Record] = []
     for path in map(Path, paths):
         files = sorted(path.rglob("*.json")) if path.is_dir() else [path]
         if not path.exists():

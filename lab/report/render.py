@@ -46,7 +46,7 @@ CLAIM_COLUMNS = [
 
 
 def verdict_text(v: Verdict) -> str:
-    """``holds``, ``fails: <what broke>`` or ``untested: <why>``."""
+    """``holds``, ``fails: <what broke>``, ``untested: <why>`` or ``inconclusive: <the figure>``."""
     return v.status if v.status == "holds" else f"{v.status}: {v.reason}"
 
 
@@ -69,7 +69,7 @@ def claim_cells(result: ClaimResult) -> list[str]:
         "; ".join(bounds(c)),
         _median(v, c.measure == "item"),
         human_bytes(v.peak_bytes),
-        _exponent(v.exponent),
+        _growth(v),
         verdict_text(v),
     ]
 
@@ -84,6 +84,9 @@ def others_text(result: ClaimResult) -> str:
     untested = [v for v in result.others if v.status == "untested"]
     if untested:
         parts.append("not judged (incomplete records): " + "; ".join(v.label for v in untested))
+    unsure = [v for v in result.others if v.status == "inconclusive"]
+    if unsure:
+        parts.append("inconclusive for " + "; ".join(v.label for v in unsure))
     return ". ".join(parts) + "." if parts else "no other strategy measured at this tier."
 
 
@@ -99,7 +102,7 @@ def table_cells(result: ClaimResult) -> list[str]:
     if v.peak_bytes is not None:
         measured.append(f"peak heap {human_bytes(v.peak_bytes)}")
     if v.exponent is not None:
-        measured.append(f"heap growth {_exponent(v.exponent)}")
+        measured.append(f"{'heap' if c.growth_of == 'memory' else 'time'} growth {_growth(v)}")
     where = f"{c.system} {c.tier}" + (f", {v.label}" if v.median_s is not None or v.peak_bytes else "")
     return [f"{c.text} ({c.id})", f"{'; '.join(measured) or '-'} [{where}]", verdict_text(v)]
 
@@ -126,7 +129,11 @@ def claims_document(results: Sequence[ClaimResult], prov: Provenance, command: s
         f"{README_END}\n\n"
         "## Every bound\n\n"
         "Verdicts are computed from the latest record of each strategy, never stored; growth is "
-        "the fitted exponent of peak heap against rows across tiers.\n\n" + claims_markdown(results)
+        "the fitted exponent of the cost against the items done across tiers (least squares on "
+        "log-log, `scipy.stats.linregress`), with its 95% margin (Student's t). A growth bound "
+        "holds or fails only when it lies outside that interval, and is inconclusive otherwise. "
+        "A fit of three tiers has one degree of freedom: its margin is wide, a weak fit, and "
+        "says so.\n\n" + claims_markdown(results)
     )
 
 
@@ -135,8 +142,17 @@ GROWTH_COLUMNS = ["strategies", "time growth", "heap growth"]
 INTRO = (
     "Each figure is the latest record of its benchmark: medians of the timed repeats with "
     "their IQR, peak heap by memray in a separate run; ratios are to each axis's reference "
-    "strategy on the same tier; growth is the slope of log(cost) against log(rows)."
+    "strategy on the same tier, measured in the same sweep; growth is the slope of log(cost) against "
+    "log(items done) across tiers."
 )
+
+
+def _growth(v: Verdict) -> str:
+    """The growth a verdict measured, with its margin, as its check states it."""
+    for check in v.checks:
+        if check.name.endswith("growth") and v.exponent is not None:
+            return check.measured
+    return _exponent(v.exponent)
 
 
 def _exponent(k: float | None) -> str:
@@ -153,7 +169,7 @@ def _view_markdown(view: View, image: str | None) -> str:
     if view.reference:
         text += f"Reference: {view.reference}.\n\n"
     if image:
-        text += f"![{view.system} {view.axis}: time and peak heap against rows]({image})\n\n"
+        text += f"![{view.system} {view.axis}: time and peak heap against {view.unit}]({image})\n\n"
     text += markdown_table(GROWTH_COLUMNS, growth_rows(view)) + "\n"
     return text + markdown_table(COLUMNS, [cells(r) for r in view.rows]) + "\n"
 

@@ -6,9 +6,20 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from lab.measure.records import machine_text
 from lab.strategies import label
 
-__all__ = ["Record", "label", "benchmark_key", "matches", "latest", "latest_by", "sort_key", "complete"]
+__all__ = [
+    "Record",
+    "label",
+    "benchmark_key",
+    "matches",
+    "latest",
+    "latest_by",
+    "sort_key",
+    "complete",
+    "on_machine",
+]
 
 Record = Mapping[str, Any]
 
@@ -60,3 +71,8 @@ def latest_by(records: Sequence[Record], key: Any = benchmark_key) -> dict[Any, 
     for r in records:
         groups.setdefault(key(r), []).append(r)
     return {k: latest(rs) for k, rs in groups.items()}  # type: ignore[misc]
+
+
+def on_machine(records: Iterable[Record], text: str) -> list[Record]:
+    """The records measured on the machine described by ``text`` (see ``machine_text``)."""
+    return [r for r in records if machine_text(r.get("machine") or {}) == text]

@@ -36,13 +36,25 @@ class SummaryRow:
     is_reference: bool
 
 
-def summarize(records: Sequence[Mapping[str, Any]], reference: Mapping[str, str]) -> list[SummaryRow]:
-    """One row per record, with ratios to the record of the ``reference`` choices on the
-    same tier (``None`` where that reference was not measured)."""
+def summarize(
+    records: Sequence[Mapping[str, Any]],
+    reference: Mapping[str, str],
+    pool: Sequence[Mapping[str, Any]] = (),
+) -> list[SummaryRow]:
+    """One row per record, with ratios to the record of the ``reference`` choices on the same
+    tier: the one measured in the same sweep (same ``run_id``, looked up in ``records`` and
+    ``pool``) when the record has one, else the one among ``records`` (``None`` where that
+    reference was not measured)."""
     by_key = {(r["tier"], label(r["choices"])): r for r in records}
+    same_run = {
+        (r["tier"], label(r["choices"]), r.get("run_id")): r for r in [*pool, *records] if r.get("run_id")
+    }
     rows = []
     for r in records:
-        ref = by_key.get((r["tier"], label(reference)))
+        if r.get("run_id"):
+            ref = same_run.get((r["tier"], label(reference), r["run_id"]))
+        else:
+            ref = by_key.get((r["tier"], label(reference)))
         time_ratio = memory_ratio = same = None
         if ref is not None:
             if ref["median_s"]:

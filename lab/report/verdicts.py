@@ -2,7 +2,9 @@
 
 A claim *holds* when every bound it states holds on the latest records of its
 strategies; it *fails* when any bound is broken; it is *untested* when a bound
-has no measurement (the reason says which, or why it cannot be measured here).
+has no measurement (the reason says which, or why it cannot be measured here);
+it is *inconclusive* when a growth bound lies inside the fitted exponent's 95%
+confidence interval (the measurement cannot tell).
 The same judgement is made for every other strategy measured at the claim's
 tier, which shows the strategies that break it.
 """
@@ -14,24 +16,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from lab.measure.growth import fit_exponent
+from lab.measure.growth import CONFIDENCE, fit_growth
 from lab.report.claims import Claim
 from lab.report.select import Record, complete, label, latest, matches
 from lab.report.summary import human_bytes, human_seconds
 
 __all__ = ["Check", "Verdict", "ClaimResult", "judge", "judge_all", "evaluate", "bounds"]
 
-Status = Literal["holds", "fails", "untested"]
+Status = Literal["holds", "fails", "untested", "inconclusive"]
 
 
 @dataclass(frozen=True)
 class Check:
-    """One bound of a claim against its measurement (``holds`` is ``None`` when not measured)."""
+    """One bound of a claim against its measurement (``holds`` is ``None`` when not measured, or
+    when ``inconclusive``: measured, but the bound lies within the measurement's uncertainty)."""
 
     name: str
     bound: str
     measured: str
     holds: bool | None
+    inconclusive: bool = False
 
     def text(self) -> str:
         return f"{self.name} {self.measured}, bound {self.bound}"
@@ -155,16 +159,22 @@ def _growth(claim: Claim, records: Sequence[Record]) -> tuple[float | None, Chec
         r = latest([r for r in records if r["tier"] == tier], field)
         if r is not None and r.get("n"):
             points.append((r["n"], r[field]))
-    exponent = fit_exponent([n for n, _ in points], [c for _, c in points]) if points else None
+    fit = fit_growth([n for n, _ in points], [c for _, c in points]) if points else None
     name = f"{'heap' if claim.growth_of == 'memory' else 'time'} growth"
     tiers = ", ".join(claim.growth_tiers)
-    if exponent is None:
+    if fit is None:
         return None, Check(name, f"<= {claim.growth_bound:g}", f"needs 2+ of {tiers}", None)
     assert claim.growth_bound is not None
-    measured = f"n^{exponent:.2f} ({len(points)} tiers)"
-    return exponent, Check(
-        name, f"exponent <= {claim.growth_bound:g}", measured, exponent <= claim.growth_bound
-    )
+    bound = f"exponent <= {claim.growth_bound:g}"
+    if fit.high is None or fit.low is None:
+        measured = f"n^{fit.exponent:.2f} from {fit.points} tiers, no error estimate: needs 3+ of {tiers}"
+        return fit.exponent, Check(name, bound, measured, None, inconclusive=True)
+    if fit.high <= claim.growth_bound:
+        return fit.exponent, Check(name, bound, fit.text(), True)
+    if fit.low > claim.growth_bound:
+        return fit.exponent, Check(name, bound, fit.text(), False)
+    measured = f"{fit.text()}: the bound lies inside the {CONFIDENCE:.0%} interval"
+    return fit.exponent, Check(name, bound, measured, None, inconclusive=True)
 
 
 def _status(claim: Claim, checks: Sequence[Check], any_record: bool) -> tuple[Status, str]:
@@ -173,11 +183,14 @@ def _status(claim: Claim, checks: Sequence[Check], any_record: bool) -> tuple[St
     broken = [c for c in checks if c.holds is False]
     if broken:
         return "fails", "; ".join(c.text() for c in broken)
-    missing = [c for c in checks if c.holds is None]
+    missing = [c for c in checks if c.holds is None and not c.inconclusive]
     if missing:
         parts = [c.name + ("" if c.measured == "not measured" else f" ({c.measured})") for c in missing]
         where = "" if any_record else f" (no records at the {claim.tier} tier)"
         return "untested", "not measured: " + ", ".join(parts) + where
+    unsure = [c for c in checks if c.inconclusive]
+    if unsure:
+        return "inconclusive", "; ".join(c.text() for c in unsure)
     return "holds", "; ".join(c.text() for c in checks)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures of the pytest-benchmark suites: the workload and the reference answer, made once.
+"""Fixtures of the pytest-benchmark suite: each system's workload and reference answer, made once.
 
 The tier is ``LAB_BENCH_TIER`` (default ``small``). Generated data and any
 quarantine files go where ``LAB_DATA_DIR`` / ``LAB_RESULTS_DIR`` pointed when
@@ -9,18 +9,21 @@ so a test run never writes into the repository.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lab import tiers
+from lab import harness, tiers
+from lab.errors import UsageError
+from lab.scenario import run_once
 from lab.strategies import System
-from lab.systems import get_system
 
 #: The tier the benchmarks run on.
 BENCH_TIER = os.environ.get("LAB_BENCH_TIER") or "small"
+#: Timed rounds per benchmark.
+ROUNDS = int(os.environ.get("LAB_BENCH_ROUNDS") or 5)
 #: One fixed seed: the same tier always gives the same bytes.
 SEED = 0
 #: The folders set before pytest started: an explicit choice, kept over any default.
@@ -45,17 +48,32 @@ def lab_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 
 @pytest.fixture(scope="session")
-def analytics() -> System:
-    return get_system("analytics")
+def workload_of(lab_folders: dict[str, str]) -> Callable[[System], Any]:
+    """``workload_of(system)``: its workload at :data:`BENCH_TIER`, generated before any timing
+    (the test skips when the system refuses the tier)."""
+    made: dict[str, Any] = {}
+
+    def get(system: System) -> Any:
+        if system.name not in made:
+            try:
+                made[system.name] = harness.workload_for(system, tiers.get(BENCH_TIER), SEED)
+            except UsageError as exc:
+                made[system.name] = exc
+        if isinstance(made[system.name], UsageError):
+            pytest.skip(str(made[system.name]))
+        return made[system.name]
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def analytics_workload(analytics: System, lab_folders: dict[str, str]) -> Any:
-    """The analytics workload of :data:`BENCH_TIER`, generated before any timing."""
-    return analytics.prepare(tiers.get(BENCH_TIER), SEED)  # type: ignore[misc]
+def reference_of(workload_of: Callable[[System], Any]) -> Callable[[System], dict[str, Any]]:
+    """``reference_of(system)``: the reference combination's answer on its workload."""
+    answers: dict[str, dict[str, Any]] = {}
 
+    def get(system: System) -> dict[str, Any]:
+        if system.name not in answers:
+            answers[system.name] = run_once(system, workload_of(system), system.reference()).answer
+        return answers[system.name]
 
-@pytest.fixture(scope="session")
-def analytics_reference(analytics: System, analytics_workload: Any) -> dict[str, Any]:
-    """The reference combination's answer on the workload."""
-    return analytics.run(analytics_workload, **analytics.reference()).answer  # type: ignore[misc]
+    return get

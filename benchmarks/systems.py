@@ -1,0 +1,105 @@
+"""asv suites made from the registry: every registered system gets its own, by registering.
+
+For each system ``S`` (class names in CamelCase: ``Analytics``), per tier and combination
+(each strategy of each axis, the others at their reference):
+
+- ``S.time_scenario``: wall time of one scenario call, on state set up outside the timing.
+- ``S.peakmem_scenario``: whole-process maximum RSS (imports included: a floor of tens of MB).
+- ``SHeap.track_peak_heap``: peak heap of the scenario call alone, as memray records it
+  (bytes). Strategies whose work runs in worker processes are skipped here, with the
+  reason: memray sees only this process.
+
+Each sample is one call on freshly set-up state (``number = 1``: asv runs ``setup``
+before each sample); the warm-up call is made in ``setup`` and followed by the
+system's reset. Tiers come from ``LAB_TIERS`` (default ``tiny,small,medium``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.measure import peak_heap
+from lab.scenario import Scenario
+from lab.strategies import System
+from lab.systems import systems
+
+from .common import choices_for, combination_labels, prepare_all, tier_names
+
+
+class _Scenario:
+    """The shared workloads (one cache for every system), the state set up per sample."""
+
+    system: System
+    param_names = ("tier", "combination")
+    timeout = 600
+    number = 1
+    warmup_time = 0
+
+    def setup_cache(self) -> dict[str, dict[str, Any]]:
+        # Defined once here, so every subclass shares one cache (asv keys it by source line).
+        return prepare_all(systems(), tier_names())
+
+    def setup(self, workloads: dict[str, dict[str, Any]], tier: str, combination: str) -> None:
+        choices = choices_for(self.system, combination)
+        workload = workloads[self.system.name].get(tier)
+        if workload is None:
+            raise NotImplementedError(f"{self.system.name} has no {tier} workload")
+        self.scenario = Scenario(self.system, workload, choices).__enter__()
+        self.scenario()  # warm-up: lazy imports and first-use caches are not the measured call
+        self.scenario.reset()
+
+    def teardown(self, workloads: dict[str, dict[str, Any]], tier: str, combination: str) -> None:
+        self.scenario.__exit__(None, None, None)
+
+
+def _timing(system: System) -> type:
+    def time_scenario(self: Any, workloads: Any, tier: str, combination: str) -> None:
+        self.scenario()
+
+    def peakmem_scenario(self: Any, workloads: Any, tier: str, combination: str) -> None:
+        self.scenario()
+
+    doc = f"{system.description}: wall time and whole-process RSS of one run ({system.unit})."
+    return type(
+        _class_name(system),
+        (_Scenario,),
+        {
+            "__doc__": doc,
+            "system": system,
+            "params": (tier_names(), combination_labels(system)),
+            "time_scenario": time_scenario,
+            "peakmem_scenario": peakmem_scenario,
+        },
+    )
+
+
+def _heap(system: System) -> type:
+    def setup(self: Any, workloads: Any, tier: str, combination: str) -> None:
+        note = self.system.memory_untracked(choices_for(self.system, combination))
+        if note:  # memray follows only this process: nothing honest to report (asv: skipped)
+            raise NotImplementedError(note)
+        _Scenario.setup(self, workloads, tier, combination)
+
+    def track_peak_heap(self: Any, workloads: Any, tier: str, combination: str) -> int:
+        peak, _ = peak_heap(self.scenario)
+        return peak
+
+    doc = (
+        f"{system.description}: peak heap of the scenario call alone (memray, bytes); "
+        "skipped where the work runs in worker processes, which memray does not follow."
+    )
+    attrs = {"__doc__": doc, "system": system, "unit": "bytes", "setup": setup}
+    attrs["track_peak_heap"] = track_peak_heap
+    attrs["params"] = (tier_names(), combination_labels(system))
+    return type(_class_name(system) + "Heap", (_Scenario,), attrs)
+
+
+def _class_name(system: System) -> str:
+    return "".join(part.capitalize() for part in system.name.replace("-", "_").split("_"))
+
+
+for _system in systems():
+    for _make in (_timing, _heap):
+        _cls = _make(_system)
+        _cls.__module__ = __name__
+        globals()[_cls.__name__] = _cls
