@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from lab.analytics import prepare, run
 from lab.datagen import CATEGORIES, open_stream
@@ -69,9 +68,14 @@ def test_ctrl_c_in_the_cli_leaves_a_partial_record(tmp_path):
     ]
     command += ["--set", "reader=bytes", "--set", "stats=chan", "--set", "chunk_size=2000"]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)
+    seen = []
+    while not any(line.startswith("lab: progress:") for line in seen):  # rows are being read
+        line = proc.stderr.readline()
+        assert line, f"the run ended before reporting progress: {''.join(seen)}"
+        seen.append(line)
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
+    stderr = "".join(seen) + stderr
     assert proc.returncode == 0, stderr
     document = json.loads(stdout)
     assert document["partial"] is True and document["answer"]["partial"] is True

@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def profile_name(system: str, tier: str, choices: dict[str, str], params: dict[str, int]) -> str:
-    """``toy-large-round-solid`` (plus ``-size-1000`` for a set parameter)."""
+    """``SYSTEM-TIER-STRATEGY...`` (plus ``-PARAM-VALUE`` for a set parameter)."""
     parts = [system, tier, *choices.values()] + [f"{k}-{v}" for k, v in params.items()]
     return "-".join(p.replace("/", "_") for p in parts)
 

@@ -2,7 +2,7 @@
 
 A benchmark names its system, tier and items through ``benchmark.extra_info``
 (``system``, ``tier``, ``choices``, ``n``); without them the system is read from
-the test module (``test_toy_bench.py`` -> ``toy``), the tier from a
+the test module (``test_NAME_bench.py`` -> ``NAME``), the tier from a
 ``tier`` parameter, and the choices from the other string parameters.
 """
 
