@@ -49,7 +49,9 @@ class _Scenario:
         self.scenario.reset()
 
     def teardown(self, workloads: dict[str, dict[str, Any]], tier: str, combination: str) -> None:
-        self.scenario.__exit__(None, None, None)
+        scenario = getattr(self, "scenario", None)  # asv tears down after a skipped setup too
+        if scenario is not None:
+            scenario.__exit__(None, None, None)
 
 
 def _timing(system: System) -> type:
