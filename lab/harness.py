@@ -43,6 +43,7 @@ def measure_run(
     on_step: Callable[[str], None] | None = None,
     options: Mapping[str, Any] | None = None,
     run_id: str | None = None,
+    timed: bool = True,
 ) -> Measured:
     """Time the scenario of ``system`` on ``workload`` (and its peak heap, if ``memory``); keep
     the record.
@@ -53,25 +54,36 @@ def measure_run(
     and memory run, outside the timed region. ``options`` are passed to the scenario and
     not recorded (a stop flag, say); an outcome marked ``partial`` makes a record marked
     ``partial``. ``run_id`` ties the records of one sweep or verification together.
+    With ``timed=False`` only the memory run is made (one pass over a stream of a billion
+    rows when only its heap is in question); the record has no timing.
     """
-    timed = {"progress": progress} if progress is not None else {}
+    if not timed and not memory:
+        raise ValueError("a run that is not timed must measure memory")
+    reporting = {"progress": progress} if progress is not None else {}
     with Scenario(system, workload, choices, params, options) as scenario:
-        timing, outcome = time_call(
-            lambda: scenario(**timed),
-            repeat=repeat,
-            warmup=warmup,
-            on_repeat=(lambda i: on_step("repeat")) if on_step else None,
-            on_warmup=(lambda i: on_step("warm-up")) if on_step else None,
-            reset=scenario.reset,
-        )
+        timing = outcome = None
+        if timed:
+            timing, outcome = time_call(
+                lambda: scenario(**reporting),
+                repeat=repeat,
+                warmup=warmup,
+                on_repeat=(lambda i: on_step("repeat")) if on_step else None,
+                on_warmup=(lambda i: on_step("warm-up")) if on_step else None,
+                reset=scenario.reset,
+            )
         peak = None
         peak_note = system.memory_untracked(choices) if memory else None
         if memory:
-            if peak_note is None:
+            if timed:
                 scenario.reset()
-                peak, _ = peak_heap(scenario)
+            if peak_note is None:
+                peak, tracked = peak_heap(scenario if timed else lambda: scenario(**reporting))
+                outcome = outcome or tracked
+            elif outcome is None:
+                outcome = scenario(**reporting)
             if on_step:
                 on_step("memory")
+    assert outcome is not None
     record = make_record(
         system=system.name,
         tier=tier,

@@ -14,6 +14,7 @@ from lab.measure import append_record
 from lab.report.claims import CLAIMS, MB, Claim, CountBound, get_claim
 from lab.report.render import END, START, readme_body, replace_marked
 from lab.report.verdicts import judge
+from lab.tiers import TIERS
 
 STREAM = get_claim("stream-1m")
 STATISTICS = get_claim("statistics-1m")
@@ -175,3 +176,14 @@ def test_verify_measures_a_claim_end_to_end(lab_results_dir, monkeypatch, capsys
     text = (lab_results_dir / "claims.md").read_text()
     assert "(tiny-stream) |" in text
     assert (lab_results_dir / "runs" / "analytics.jsonl").exists()
+
+
+def test_a_billion_row_claim_that_bounds_only_the_heap_is_not_timed():
+    from lab.report.planning import plan_claims
+
+    plan = plan_claims([get_claim("stream-1b")], None, named=True, quick=False)
+    assert list(plan.jobs) == [("analytics", "huge")]
+    assert not verify_cli._timed(plan, "analytics", TIERS["huge"])
+    assert verify_cli._steps(plan, "analytics", TIERS["huge"], 5, 1) == 1
+    stream = plan_claims([get_claim("stream-1m")], None, named=False, quick=True)
+    assert verify_cli._timed(stream, "analytics", TIERS["large"])

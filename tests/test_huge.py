@@ -11,7 +11,7 @@ import sys
 
 from lab.analytics import prepare, run
 from lab.datagen import CATEGORIES, open_stream
-from lab.datagen.fastcsv import BLOCK_ROWS, csv_rows
+from lab.datagen.fastcsv import STREAM_BLOCK_ROWS, csv_rows
 from lab.outcome import agree
 from lab.tiers import TIERS
 
@@ -21,10 +21,11 @@ def stream_tier(rows: int):
 
 
 def test_stream_is_deterministic_and_every_block_stands_alone():
-    a = open_stream(3 * BLOCK_ROWS + 5, 1000, seed=3).read()
-    b = open_stream(3 * BLOCK_ROWS + 5, 1000, seed=3).read()
-    assert a == b and a.count(b"\n") == 3 * BLOCK_ROWS + 6
-    assert csv_rows(2 * BLOCK_ROWS, BLOCK_ROWS, 1000, 3, CATEGORIES) in a  # a block stands alone
+    n = STREAM_BLOCK_ROWS
+    a = open_stream(3 * n + 5, 1000, seed=3).read()
+    b = open_stream(3 * n + 5, 1000, seed=3).read()
+    assert a == b and a.count(b"\n") == 3 * n + 6
+    assert csv_rows(2 * n, n, 1000, 3, CATEGORIES, n) in a  # a block stands alone
     assert open_stream(1000, 1000, seed=4).read() != open_stream(1000, 1000, seed=3).read()
 
 
@@ -82,3 +83,16 @@ def test_ctrl_c_in_the_cli_leaves_a_partial_record(tmp_path):
     assert 0 < document["n"] < TIERS["huge"].rows
     stored = [json.loads(line) for line in (tmp_path / "runs" / "analytics.jsonl").read_text().splitlines()]
     assert stored[-1]["partial"] is True
+
+
+def test_the_streams_own_heap_stays_far_below_the_claims_megabyte():
+    """The generator of a streamed tier must not decide a verdict of "<1 MB" over a billion rows."""
+    from lab.measure import peak_heap
+    from lab.report.claims import MB
+
+    open_stream(10, 1000).read()  # first-use tables (the clock) made outside the measurement
+    peak, size = peak_heap(
+        lambda: sum(len(b) for b in iter(open_stream(20 * STREAM_BLOCK_ROWS, 10**7).read1, b""))
+    )
+    assert size > 20 * STREAM_BLOCK_ROWS * 30
+    assert peak < MB / 2, f"the stream's generator peaks at {peak:,} B"

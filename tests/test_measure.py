@@ -24,6 +24,7 @@ from lab.measure import (
 from lab.measure.records import SCHEMA, commit, runs_dir
 from lab.measure.timing import Timing, median_iqr
 from lab.outcome import agree
+from lab.report.summary import summarize
 from lab.tiers import TIERS
 
 MB = 1 << 20
@@ -267,3 +268,18 @@ def test_a_strategy_whose_work_runs_in_worker_processes_gets_no_peak_heap_but_th
         harness.memory_growth(system, [tiers.get("tiny")], choices)
     serial = system.complete({"reader": "bytes", "executor": "serial"})
     assert system.memory_untracked(serial) is None
+
+
+def test_a_run_measured_for_its_heap_alone_has_no_timing(lab_results_dir):
+    workload = prepare(TIERS["tiny"])
+    steps = []
+    measured = harness.measure_run(
+        SYSTEM, workload, "tiny", SYSTEM.reference(), memory=True, timed=False, on_step=steps.append
+    )
+    record = measured.record
+    assert steps == ["memory"] and record.samples == [] and record.median_s is None
+    assert record.peak_bytes > 0 and record.n == TIERS["tiny"].rows
+    rows = summarize([record], SYSTEM.reference())
+    assert rows[0].time_ratio is None and rows[0].memory_ratio == 1.0
+    with pytest.raises(ValueError, match="must measure memory"):
+        harness.measure_run(SYSTEM, workload, "tiny", SYSTEM.reference(), timed=False)

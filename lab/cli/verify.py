@@ -50,14 +50,26 @@ def _runs(tier: tiers.Tier, repeat: int, warmup: int) -> tuple[int, int]:
     return (repeat, warmup) if tier.stored else (1, 0)
 
 
+def _timed(plan: Plan, system: str, tier: tiers.Tier) -> bool:
+    """Whether to time the runs of ``system`` at ``tier``: always at a stored tier; over a stream
+    (a billion rows) only when a claim measured there bounds time, else the heap run alone."""
+    known = {c.id: c for c in CLAIMS}
+    claims = [known[c] for c in plan.mains.get((system, tier.name), []) if c in known]
+    return tier.stored or not claims or any(c.time_bound_s is not None for c in claims)
+
+
+def _steps(plan: Plan, system: str, tier: tiers.Tier, repeat: int, warmup: int) -> int:
+    return (sum(_runs(tier, repeat, warmup)) if _timed(plan, system, tier) else 0) + 1
+
+
 def _measure(plan: Plan, seed: int, repeat: int, warmup: int) -> int:
     """Run the plan; a tier a system cannot prepare makes its claims untested. Returns runs done."""
     jobs = plan.ordered()
     run_id = new_run_id()
-    steps = {t: sum(_runs(tiers.get(t), repeat, warmup)) + 1 for (_, t) in plan.jobs}
+    steps = {job: _steps(plan, job[0], tiers.get(job[1]), repeat, warmup) for job in plan.jobs}
     done = 0
     with progress_bar() as progress:
-        total = progress.add_task("verify", total=sum(steps[t] * len(c) for (_, t), c in jobs))
+        total = progress.add_task("verify", total=sum(steps[job] * len(c) for job, c in jobs))
         for (name, tier_name), combos in jobs:
             system, tier = REGISTRY[name], tiers.get(tier_name)
             try:
@@ -65,7 +77,7 @@ def _measure(plan: Plan, seed: int, repeat: int, warmup: int) -> int:
             except LabError as exc:
                 for claim in plan.mains.get((name, tier_name), []):
                     plan.reasons[claim] = str(exc)
-                progress.advance(total, steps[tier_name] * len(combos))
+                progress.advance(total, steps[(name, tier_name)] * len(combos))
                 continue
             runs, warms = _runs(tier, repeat, warmup)
             for choices in combos:
@@ -81,6 +93,7 @@ def _measure(plan: Plan, seed: int, repeat: int, warmup: int) -> int:
                         memory=True,
                         on_step=lambda phase: progress.advance(total),
                         run_id=run_id,
+                        timed=_timed(plan, name, tier),
                     )
                     done += 1
                 except LabError as exc:

@@ -57,7 +57,7 @@ def summarize(
             ref = by_key.get((r["tier"], label(reference)))
         time_ratio = memory_ratio = same = None
         if ref is not None:
-            if ref["median_s"]:
+            if ref["median_s"] and r["median_s"] is not None:
                 time_ratio = r["median_s"] / ref["median_s"]
             if r.get("peak_bytes") and ref.get("peak_bytes"):
                 memory_ratio = r["peak_bytes"] / ref["peak_bytes"]
