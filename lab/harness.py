@@ -6,18 +6,30 @@ run: time in one run, peak heap in a separate one, then the record.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lab import tiers
 from lab.errors import UsageError
 from lab.measure import Record, append_record, fit_exponent, make_record, peak_heap, time_call
+from lab.measure.instructions import count_calls
 from lab.outcome import Outcome
+from lab.paths import data_dir
 from lab.scenario import Scenario
 from lab.strategies import System
 from lab.tiers import Tier
 
-__all__ = ["Measured", "Growth", "measure_run", "memory_growth", "sweep_plan", "workload_for"]
+__all__ = [
+    "Measured",
+    "Growth",
+    "measure_run",
+    "count_instructions",
+    "memory_growth",
+    "sweep_plan",
+    "workload_for",
+]
 
 
 @dataclass
@@ -44,6 +56,8 @@ def measure_run(
     options: Mapping[str, Any] | None = None,
     run_id: str | None = None,
     timed: bool = True,
+    instructions: int = 0,
+    seed: int = 0,
 ) -> Measured:
     """Time the scenario of ``system`` on ``workload`` (and its peak heap, if ``memory``); keep
     the record.
@@ -55,7 +69,9 @@ def measure_run(
     not recorded (a stop flag, say); an outcome marked ``partial`` makes a record marked
     ``partial``. ``run_id`` ties the records of one sweep or verification together.
     With ``timed=False`` only the memory run is made (one pass over a stream of a billion
-    rows when only its heap is in question); the record has no timing.
+    rows when only its heap is in question); the record has no timing. With
+    ``instructions=N``, the instructions of one call are counted too, over N calls in a
+    child process under valgrind (``tier`` and ``seed`` name the workload there).
     """
     if not timed and not memory:
         raise ValueError("a run that is not timed must measure memory")
@@ -84,6 +100,7 @@ def measure_run(
             if on_step:
                 on_step("memory")
     assert outcome is not None
+    counted = count_instructions(system, tier, choices, params, seed, instructions) if instructions else None
     record = make_record(
         system=system.name,
         tier=tier,
@@ -100,10 +117,32 @@ def measure_run(
         partial=bool(outcome.details.get("partial")),
         item=system.unit,
         run_id=run_id,
+        instructions=counted,
     )
     if store:
         append_record(record)
     return Measured(record, outcome)
+
+
+def count_instructions(
+    system: System,
+    tier: str,
+    choices: Mapping[str, str],
+    params: Mapping[str, int] | None = None,
+    seed: int = 0,
+    calls: int = 3,
+) -> int | None:
+    """Instructions one scenario call executes (valgrind, in child processes; see
+    :mod:`lab.measure.instructions`), or ``None`` where the work runs in worker processes,
+    which the count would not follow."""
+    if system.memory_untracked(choices):
+        return None
+    if tier not in tiers.TIERS:
+        raise UsageError(f"instructions are counted on a named tier, not on {tier}")
+    settings = [*(f"{k}={v}" for k, v in choices.items()), *(f"{k}={v}" for k, v in (params or {}).items())]
+    command = [sys.executable, "-m", "lab.profile_target", system.name, "--tier", tier, "--seed", str(seed)]
+    command += [x for pair in settings for x in ("--set", pair)]
+    return count_calls(command, calls, {"LAB_DATA_DIR": str(data_dir().resolve())}).per_call
 
 
 def workload_for(

@@ -31,6 +31,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="AXIS=NAME")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--memray", metavar="FILE", help="record the scenario call with memray into FILE")
+    p.add_argument(
+        "--calls",
+        type=int,
+        metavar="N",
+        help="after one untimed call, make N more, each after the system's reset (for counting "
+        "instructions: compare with --skip-calls)",
+    )
+    p.add_argument(
+        "--skip-calls",
+        action="store_true",
+        help="with --calls: do every set-up, warm-up and reset, but not the N calls themselves",
+    )
     args = p.parse_args(argv)
     try:
         system = get_system(args.system)
@@ -40,6 +52,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabError as exc:
         print(f"lab.profile_target: error: {exc}", file=sys.stderr)
         return 2
+    if args.calls is not None:
+        with Scenario(system, workload, choices, params) as scenario:
+            scenario()
+            for _ in range(args.calls):
+                scenario.reset()
+                if not args.skip_calls:
+                    scenario()
+        return 0
     with Scenario(system, workload, choices, params) as scenario:
         started = time.perf_counter()
         with tracking(Path(args.memray), aggregated=False) if args.memray else nullcontext():

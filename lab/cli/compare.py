@@ -16,7 +16,7 @@ from rich.table import Table
 from lab.cli.common import out
 from lab.errors import InputError, UsageError
 from lab.measure import load_records
-from lab.report.compare import ALPHA, FACTOR, compare, slowdowns
+from lab.report.compare import ALPHA, FACTORS, METRICS, compare, slowdowns, unjudged
 from lab.report.planning import completed
 from lab.report.summary import human_seconds, ratio_text
 
@@ -35,11 +35,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--alpha", type=float, default=ALPHA, help=f"significance level (default {ALPHA})")
     p.add_argument(
+        "--metric",
+        choices=METRICS,
+        default="time",
+        help="what to compare: wall time (medians, Mann-Whitney U) or instructions executed "
+        "(counted under valgrind: deterministic, judged by the factor alone); default: time",
+    )
+    p.add_argument(
         "--factor",
         type=float,
-        default=FACTOR,
-        help=f"a significant change within this factor is reported as such, not as slower/faster "
-        f"(default {FACTOR}, as asv)",
+        help="a change within this factor is not called slower or faster "
+        + ", ".join(f"(default {f} for {m}" for m, f in FACTORS.items())
+        + "; as asv)",
     )
     p.add_argument("--system", help="only this system's benchmarks")
     p.set_defaults(func=cmd_compare)
@@ -78,24 +85,39 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.system:
         a = [r for r in a if r["system"] == args.system]
         b = [r for r in b if r["system"] == args.system]
-    changes = compare(a, b, args.alpha, args.factor)
-    table = Table(
-        title=f"B/A: A = {a_name}, B = {b_name} (Mann-Whitney U, two-sided, alpha {args.alpha}, "
-        f"factor {args.factor})"
+    for records, name in ((a, a_name), (b, b_name)):
+        if not records:
+            raise InputError(
+                f"no records to compare in {name}" + (f" for {args.system}" if args.system else "")
+            )
+    factor = args.factor or FACTORS[args.metric]
+    changes = compare(a, b, args.alpha, factor, args.metric)
+    how = (
+        "instructions executed, counted under valgrind"
+        if args.metric == "instructions"
+        else f"median wall time; Mann-Whitney U, two-sided, alpha {args.alpha}"
     )
-    for col in ("system", "tier", "strategies", "A median", "B median", "B/A", "p", "samples", "change"):
+    table = Table(title=f"B/A: A = {a_name}, B = {b_name} ({how}; factor {factor})")
+    columns = ["system", "tier", "strategies", "A median", "B median", "B/A", "p", "samples", "change"]
+    if args.metric == "instructions":
+        columns[3:5] = ["A instructions", "B instructions"]
+    for col in columns:
         table.add_column(
             col, justify="left" if col in ("system", "tier", "strategies", "change") else "right"
         )
     colour = {"slower": "red", "faster": "green"}
     for c in changes:
         change = f"[{colour[c.verdict]}]{c.verdict}[/]" if c.verdict in colour else c.verdict
+        if args.metric == "instructions":
+            a_text, b_text = (f"{x:,}" if x else "-" for x in (c.a_instructions, c.b_instructions))
+        else:
+            a_text, b_text = human_seconds(c.a_median_s), human_seconds(c.b_median_s)
         table.add_row(
             c.system,
             c.tier,
             c.label,
-            human_seconds(c.a_median_s),
-            human_seconds(c.b_median_s),
+            a_text,
+            b_text,
             ratio_text(c.ratio),
             "-" if c.p_value is None else f"{c.p_value:.3g}",
             f"{c.a_samples}+{c.b_samples}",
@@ -107,13 +129,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
         flagged = sum(c.verdict in ("slower", "faster") for c in matched)
         significant = sum(c.verdict in ("slower", "faster", "within factor") for c in matched)
         ratios = sorted(c.ratio for c in matched if c.ratio is not None)
+        if args.metric == "instructions":
+            judged = f"{flagged} beyond factor {factor}"
+        else:
+            judged = (
+                f"{significant} significant at alpha {args.alpha}, {flagged} of them beyond factor {factor}"
+            )
         out.print(
-            f"{len(matched)} benchmarks in both: {significant} significant at alpha {args.alpha}, "
-            f"{flagged} of them beyond factor {args.factor}; B/A from {ratios[0]:.2f}x to {ratios[-1]:.2f}x"
+            f"{len(matched)} benchmarks in both: {judged}; B/A from {ratios[0]:.4g}x to {ratios[-1]:.4g}x"
         )
-    if any(c.verdict == "too few samples" for c in changes):
+    cannot = unjudged(changes)
+    if any(c.verdict == "too few samples" for c in cannot):
         out.print("too few samples: the test cannot reach significance (3+3 never can; use 5+ repeats)")
+    if any(c.verdict == "not measured" for c in cannot):
+        out.print("not measured: a side has no instruction count (lab sweep --metric instructions)")
     if args.fail_above is not None:
+        if all(c.verdict in ("only in A", "only in B") for c in changes):
+            raise InputError("cannot judge: no benchmark is measured in both A and B")
+        if cannot:
+            raise InputError(
+                f"cannot judge {len(cannot)} of the benchmarks in both ({cannot[0].verdict}: "
+                f"{cannot[0].system} {cannot[0].tier} {cannot[0].label})"
+            )
         slow = slowdowns(changes, args.fail_above)
         if slow:
             worst = max(slow, key=lambda c: c.ratio or 0)

@@ -16,7 +16,7 @@ from lab.cli.common import err, out, progress_bar
 from lab.measure import Record, new_run_id
 from lab.paths import results_dir
 from lab.report.publish import write_sweep
-from lab.report.summary import COLUMNS, cells, summarize
+from lab.report.summary import columns, row_cells, summarize
 from lab.strategies import System, label
 from lab.systems import get_system, systems
 
@@ -40,6 +40,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--repeat", type=int, help="timed repeats (default: each system's own)")
     p.add_argument("--warmup", type=int, default=1, help="untimed runs before the repeats (default: 1)")
     p.add_argument("--no-memory", action="store_true", help="skip the memray runs")
+    p.add_argument(
+        "--metric",
+        choices=("time", "instructions"),
+        default="time",
+        help="instructions: also count the instructions of one call under valgrind (a figure that "
+        "does not move with the machine's load; about 20-50x slower than a timed call: small tiers)",
+    )
+    p.add_argument(
+        "--calls",
+        type=int,
+        default=3,
+        help="calls whose instructions are counted, in one child process (default: 3)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_sweep)
 
@@ -105,12 +118,15 @@ def sweep_one(system: System, args: argparse.Namespace) -> list[Record]:
                     memory=not args.no_memory,
                     on_step=lambda phase: progress.advance(overall),
                     run_id=run_id,
+                    instructions=args.calls if args.metric == "instructions" else 0,
+                    seed=args.seed,
                 )
                 records.append(measured.record)
     rows = summarize(records, system.reference())
     _print(system, rows)
     command = f"lab sweep {system.name} --tiers {','.join(t.name for t in chosen_tiers)}"
     command += f" --axis {','.join(axes) if axes else 'all'} --repeat {repeat}"
+    command += " --metric instructions" if args.metric == "instructions" else ""
     path = write_sweep(results_dir(), system, command, rows, records, skipped, repeat)
     out.print(f"summary written to {path}")
     return records
@@ -118,9 +134,9 @@ def sweep_one(system: System, args: argparse.Namespace) -> list[Record]:
 
 def _print(system: System, rows: Any) -> None:
     table = Table(title=f"{system.name} sweep: ratios to the reference, same run")
-    for col in COLUMNS:
+    for col in columns(rows):
         name = f"{system.unit}/s" if col == "items/s" else col
         table.add_column(name, justify="left" if col in ("tier", "strategies") else "right")
-    for row in rows:
-        table.add_row(*cells(row))
+    for cells in row_cells(rows):
+        table.add_row(*cells)
     out.print(table)

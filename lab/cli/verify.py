@@ -24,7 +24,7 @@ from lab.report.publish import write_claims
 from lab.report.render import CLAIM_COLUMNS, claim_cells, others_text
 from lab.report.verdicts import ClaimResult, judge_all
 from lab.strategies import label
-from lab.systems import REGISTRY, get_system
+from lab.systems import get_system
 
 __all__ = ["add_parser", "print_claims"]
 
@@ -71,7 +71,7 @@ def _measure(plan: Plan, seed: int, repeat: int, warmup: int) -> int:
     with progress_bar() as progress:
         total = progress.add_task("verify", total=sum(steps[job] * len(c) for job, c in jobs))
         for (name, tier_name), combos in jobs:
-            system, tier = REGISTRY[name], tiers.get(tier_name)
+            system, tier = get_system(name), tiers.get(tier_name)
             try:
                 workload = harness.workload_for(system, tier, seed)
             except LabError as exc:

@@ -134,8 +134,10 @@ def decode(value: Any) -> Any:
 class Record(Mapping[str, Any]):
     """One measured run. ``n`` items of the system's ``item`` kind (rows, transactions...) were
     done in each timed repeat; ``samples`` are seconds; ``peak_bytes`` is memray's peak heap of
-    a separate run (``None`` with ``peak_note`` saying why); ``run_id`` is shared by the records
-    of one sweep or verification (measured side by side)."""
+    a separate run (``None`` with ``peak_note`` saying why); ``instructions`` are those one
+    scenario call executed, counted under valgrind in a separate process (``None`` when not
+    counted); ``run_id`` is shared by the records of one sweep or verification (measured side
+    by side)."""
 
     system: str
     tier: str
@@ -149,6 +151,7 @@ class Record(Mapping[str, Any]):
     peak_bytes: int | None
     fingerprint: str
     counts: dict[str, Any] = field(default_factory=dict)
+    instructions: int | None = None
     answer: dict[str, Any] | None = None
     extras: dict[str, Any] | None = None
     peak_note: str | None = None
@@ -224,6 +227,7 @@ def make_record(
     partial: bool = False,
     item: str = "items",
     run_id: str | None = None,
+    instructions: int | None = None,
     source: str = "lab",
 ) -> Record:
     """The record of one measured run, stamped with this machine, commit and time."""
@@ -241,6 +245,7 @@ def make_record(
         peak_bytes=peak_bytes,
         fingerprint=fingerprint,
         counts=dict(counts or {}),
+        instructions=instructions,
         answer=dict(answer) if answer is not None else None,
         extras=dict(extras) if extras else None,
         peak_note=peak_note,

@@ -1,5 +1,10 @@
-"""Comparing two sets of records: per benchmark, the ratio of medians B/A and whether the
-difference is significant (two-sided Mann-Whitney U on the raw samples, as asv does).
+"""Comparing two sets of records: per benchmark, the ratio B/A of a metric and whether the
+difference counts.
+
+For wall time (``metric="time"``) the ratio is of medians and the difference must be
+significant (two-sided Mann-Whitney U on the raw samples, as asv does) and beyond
+the factor. For instructions executed (``metric="instructions"``, counted under
+valgrind) the count is deterministic: a change is any ratio beyond the factor.
 
 Significance needs enough samples for the test to be able to reject at all: the
 smallest two-sided p-value of an exact Mann-Whitney U test with m and n samples
@@ -16,15 +21,37 @@ from typing import Literal
 
 from lab.report.select import Record, label, latest_by
 
-__all__ = ["Change", "significance", "min_p_value", "compare", "slowdowns", "ALPHA", "FACTOR"]
+__all__ = [
+    "Change",
+    "significance",
+    "min_p_value",
+    "compare",
+    "slowdowns",
+    "unjudged",
+    "ALPHA",
+    "FACTOR",
+    "FACTORS",
+    "METRICS",
+]
 
 #: The significance level.
 ALPHA = 0.05
-#: ``lab compare``'s default: changes within 10% are not called slower or faster (asv's default).
+#: ``lab compare``'s default for wall time: changes within 10% are not called slower or faster
+#: (asv's default).
 FACTOR = 1.1
+#: The default factor of each metric: instruction counts repeat to about 0.02%, so 1% is wide.
+FACTORS = {"time": FACTOR, "instructions": 1.01}
+METRICS = tuple(FACTORS)
 
 Verdict = Literal[
-    "slower", "faster", "within factor", "not significant", "too few samples", "only in A", "only in B"
+    "slower",
+    "faster",
+    "within factor",
+    "not significant",
+    "too few samples",
+    "not measured",
+    "only in A",
+    "only in B",
 ]
 
 
@@ -42,6 +69,8 @@ class Change:
     verdict: Verdict
     a_samples: int = 0
     b_samples: int = 0
+    a_instructions: int | None = None
+    b_instructions: int | None = None
 
 
 def min_p_value(m: int, n: int) -> float:
@@ -64,18 +93,32 @@ def significance(
     return p, "significant" if p < alpha else "not significant"
 
 
-def _change(a: Record | None, b: Record | None, alpha: float, factor: float) -> Change:
-    some = a or b
-    assert some is not None
-    name = label(some.get("choices", {}))
-    params = some.get("params") or {}
+def _name(record: Record) -> str:
+    name = label(record.get("choices", {}))
+    params = record.get("params") or {}
     if params:
         name += " " + label({k: str(v) for k, v in params.items()})
+    return name
+
+
+def _change(a: Record | None, b: Record | None, alpha: float, factor: float, metric: str) -> Change:
+    some = a or b
+    assert some is not None
+    name = _name(some)
     a_med = a.get("median_s") if a else None
     b_med = b.get("median_s") if b else None
+    a_ins = a.get("instructions") if a else None
+    b_ins = b.get("instructions") if b else None
+    head = (some["system"], some["tier"], name, a_med, b_med)
     if a is None or b is None:
         verdict: Verdict = "only in B" if a is None else "only in A"
-        return Change(some["system"], some["tier"], name, a_med, b_med, None, None, verdict)
+        return Change(*head, None, None, verdict, a_instructions=a_ins, b_instructions=b_ins)
+    if metric == "instructions":
+        if not a_ins or b_ins is None:
+            return Change(*head, None, None, "not measured", a_instructions=a_ins, b_instructions=b_ins)
+        ratio = b_ins / a_ins
+        verdict = "slower" if ratio > factor else "faster" if ratio < 1 / factor else "within factor"
+        return Change(*head, ratio, None, verdict, 1, 1, a_ins, b_ins)
     ratio = b_med / a_med if a_med and b_med is not None else None
     sa, sb = a.get("samples") or [], b.get("samples") or []
     p, said = significance(sa, sb, alpha)
@@ -85,23 +128,41 @@ def _change(a: Record | None, b: Record | None, alpha: float, factor: float) -> 
         verdict = "slower" if (ratio or 1) > 1 else "faster"
     else:
         verdict = said
-    return Change(some["system"], some["tier"], name, a_med, b_med, ratio, p, verdict, len(sa), len(sb))
+    return Change(*head, ratio, p, verdict, len(sa), len(sb), a_ins, b_ins)
 
 
 def compare(
-    a: Sequence[Record], b: Sequence[Record], alpha: float = ALPHA, factor: float = 1.0
+    a: Sequence[Record],
+    b: Sequence[Record],
+    alpha: float = ALPHA,
+    factor: float = 1.0,
+    metric: str = "time",
 ) -> list[Change]:
     """Match the latest record of each benchmark (system, tier, choices, params) in ``a`` and ``b``.
 
     A significant change whose ratio lies within ``[1/factor, factor]`` is called
     ``"within factor"``, as asv's ``--factor`` does: runs minutes apart on a shared
     machine drift by more than their samples spread, so significance alone flags
-    A/A pairs (see ``lab compare --help``).
+    A/A pairs (see ``lab compare --help``). With ``metric="instructions"`` the latest
+    record that counted instructions is used.
     """
-    latest_a, latest_b = latest_by(a), latest_by(b)
+    field = "instructions" if metric == "instructions" else None
+    latest_a, latest_b = _latest(a, field), _latest(b, field)
     keys = list(dict.fromkeys([*latest_a, *latest_b]))
     keys.sort(key=_order(latest_a, latest_b))
-    return [_change(latest_a.get(k), latest_b.get(k), alpha, factor) for k in keys]
+    return [_change(latest_a.get(k), latest_b.get(k), alpha, factor, metric) for k in keys]
+
+
+def _latest(records: Sequence[Record], field: str | None) -> dict:
+    if field is None:
+        return latest_by(records)
+    counted = latest_by([r for r in records if r.get(field)])
+    return {**latest_by(records), **counted}
+
+
+def unjudged(changes: Sequence[Change]) -> list[Change]:
+    """The benchmarks in both A and B that the comparison could not judge."""
+    return [c for c in changes if c.verdict in ("too few samples", "not measured")]
 
 
 def _order(*groups: dict) -> Callable[[tuple[str, str, str, str]], tuple[str, int, int]]:

@@ -9,7 +9,7 @@ from html import escape
 
 from lab.report.model import Report, View
 from lab.report.render import CLAIM_COLUMNS, GROWTH_COLUMNS, INTRO, claim_cells, growth_rows, others_text
-from lab.report.summary import COLUMNS, cells
+from lab.report.summary import columns, row_cells
 
 __all__ = ["report_html"]
 
@@ -62,7 +62,7 @@ def _view(view: View, png: bytes | None) -> str:
         alt = f"{view.system} {view.axis}: time and peak heap against {view.unit}"
         out += f'<img class="plot" alt="{escape(alt)}" src="data:image/png;base64,{data}">'
     out += _table(GROWTH_COLUMNS, growth_rows(view))
-    return out + _table(COLUMNS, [cells(r) for r in view.rows])
+    return out + _table(columns(view.rows), row_cells(view.rows))
 
 
 def report_html(report: Report, images: Mapping[str, bytes] | None = None) -> str:

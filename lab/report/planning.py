@@ -17,6 +17,7 @@ from lab.errors import UsageError
 from lab.report.claims import Claim
 from lab.report.select import Record, matches
 from lab.strategies import REGISTRY, System
+from lab.systems import discover
 
 __all__ = ["Plan", "completed", "resolve", "claim_setup", "plan_claims", "opt_in_reason"]
 
@@ -25,6 +26,7 @@ def completed(records: Sequence[Record]) -> list[Record]:
     """``records`` with each combination completed by its system as it is now, in axis order:
     a record made before an axis existed counts as that axis's reference (records of unknown
     systems or strategies are kept as they are)."""
+    discover()
     cache: dict[tuple[str, str], dict[str, str] | None] = {}
     out: list[Record] = []
     for r in records:
@@ -47,6 +49,7 @@ def completed(records: Sequence[Record]) -> list[Record]:
 
 def resolve(claim: Claim) -> tuple[System | None, dict[str, str] | None, str | None]:
     """The claim's system and completed choices, or the reason it cannot be measured here."""
+    discover()
     system = REGISTRY.get(claim.system)
     if system is None:
         return None, None, f"system {claim.system!r} is not built yet"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lab.report.model import Provenance, Report, View
-from lab.report.summary import COLUMNS, cells, human_bytes, human_seconds, markdown_table
+from lab.report.summary import columns, human_bytes, human_seconds, markdown_table, row_cells
 from lab.report.verdicts import ClaimResult, Verdict, bounds
 
 __all__ = [
@@ -171,7 +171,7 @@ def _view_markdown(view: View, image: str | None) -> str:
     if image:
         text += f"![{view.system} {view.axis}: time and peak heap against {view.unit}]({image})\n\n"
     text += markdown_table(GROWTH_COLUMNS, growth_rows(view)) + "\n"
-    return text + markdown_table(COLUMNS, [cells(r) for r in view.rows]) + "\n"
+    return text + markdown_table(columns(view.rows), row_cells(view.rows)) + "\n"
 
 
 def report_markdown(report: Report, images: Mapping[str, str] | None = None) -> str:

@@ -18,6 +18,8 @@ __all__ = [
     "human_bytes",
     "human_seconds",
     "ratio_text",
+    "columns",
+    "row_cells",
 ]
 
 
@@ -34,6 +36,8 @@ class SummaryRow:
     memory_ratio: float | None
     same_answer: bool | None
     is_reference: bool
+    instructions: int | None = None
+    instructions_ratio: float | None = None
 
 
 def summarize(
@@ -55,8 +59,10 @@ def summarize(
             ref = same_run.get((r["tier"], label(reference), r["run_id"]))
         else:
             ref = by_key.get((r["tier"], label(reference)))
-        time_ratio = memory_ratio = same = None
+        time_ratio = memory_ratio = same = instructions_ratio = None
         if ref is not None:
+            if r.get("instructions") and ref.get("instructions"):
+                instructions_ratio = r["instructions"] / ref["instructions"]
             if ref["median_s"] and r["median_s"] is not None:
                 time_ratio = r["median_s"] / ref["median_s"]
             if r.get("peak_bytes") and ref.get("peak_bytes"):
@@ -75,6 +81,8 @@ def summarize(
                 memory_ratio,
                 same,
                 ref is r,
+                r.get("instructions"),
+                instructions_ratio,
             )
         )
     return rows
@@ -112,6 +120,21 @@ def ratio_text(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}x"
 
 
+def columns(rows: Sequence[SummaryRow]) -> list[str]:
+    """:data:`COLUMNS`, and the instruction counts' columns when any row has one."""
+    return COLUMNS + (INSTRUCTION_COLUMNS if any(r.instructions for r in rows) else [])
+
+
+def row_cells(rows: Sequence[SummaryRow]) -> list[list[str]]:
+    """Every row as display strings, in the order of :func:`columns`."""
+    counted = any(r.instructions for r in rows)
+    return [cells(r) + (instruction_cells(r) if counted else []) for r in rows]
+
+
+def instruction_cells(row: SummaryRow) -> list[str]:
+    return ["-" if row.instructions is None else f"{row.instructions:,}", ratio_text(row.instructions_ratio)]
+
+
 def cells(row: SummaryRow) -> list[str]:
     """The row as display strings, in the order of :data:`COLUMNS`."""
     same = {True: "same", False: "DIFFERS", None: "-"}[row.same_answer]
@@ -141,6 +164,8 @@ COLUMNS = [
     "heap vs ref",
     "answer vs ref",
 ]
+#: Shown when instructions were counted (``--metric instructions``).
+INSTRUCTION_COLUMNS = ["instructions", "instructions vs ref"]
 
 
 def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -152,4 +177,4 @@ def markdown_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> str
 
 def to_markdown(rows: Sequence[SummaryRow]) -> str:
     """The rows as a markdown table."""
-    return markdown_table(COLUMNS, [cells(r) for r in rows])
+    return markdown_table(columns(rows), row_cells(rows))
