@@ -106,3 +106,25 @@ def test_instructions_see_a_known_slowdown_and_no_change_where_there_is_none(
     assert main([*compare, runs["a"], runs["slow"]]) == 1
     out = capsys.readouterr().out
     assert "1 significant slowdown(s) above 1.2x" in out and "adder=loop" in out
+
+
+def test_interleaved_runs_see_a_known_slowdown_and_no_change_where_there_is_none(toy, tmp_path, capsys):
+    """Wall time, A and B alternating in fresh processes: a 1.5x slowdown is caught, A/A is not."""
+    run = ["--run", "toy", "--tiers", "medium", "--rounds", "4", "--repeat", "3", "--fail-above", "1.2"]
+    assert main(["compare", "env:", "env:", *run, "--save", str(tmp_path / "aa")]) == 0
+    out = capsys.readouterr().out
+    assert "2 benchmarks in both" in out and "0 of them beyond factor 1.1" in out
+    a = load_records([tmp_path / "aa" / "a.jsonl"])
+    assert {r.source for r in a} == {"interleaved"} and all(len(r.samples) == 12 for r in a)
+    assert main(["compare", "env:", f"env:{toy_system.SLOWDOWN_ENV}=1", *run]) == 1
+    out = capsys.readouterr().out
+    assert "significant slowdown(s) above 1.2x" in out and "adder=loop" in out
+
+
+def test_a_commit_side_runs_that_commits_code(toy, capsys):
+    run = ["--run", "toy", "--tiers", "small", "--rounds", "2", "--repeat", "2"]
+    assert main(["compare", "HEAD", ".", *run]) == 0
+    out = capsys.readouterr().out
+    assert "A = HEAD (" in out and "B = working tree" in out
+    assert main(["compare", "no-such-commit", ".", *run]) == 2
+    assert "git rev-parse" in capsys.readouterr().err

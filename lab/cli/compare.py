@@ -7,18 +7,23 @@ are taken from ``results/runs/`` by their ``commit`` field.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
-from lab.cli.common import out
+from lab import tiers
+from lab.cli.common import out, progress_bar
 from lab.errors import InputError, UsageError
-from lab.measure import load_records
+from lab.interleave import interleave, open_side, worker_command
+from lab.measure import Record, load_records
 from lab.report.compare import ALPHA, FACTORS, METRICS, compare, slowdowns, unjudged
 from lab.report.planning import completed
 from lab.report.summary import human_seconds, ratio_text
+from lab.systems import get_system
 
 __all__ = ["add_parser", "records_of"]
 
@@ -49,6 +54,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         + "; as asv)",
     )
     p.add_argument("--system", help="only this system's benchmarks")
+    run = p.add_argument_group(
+        "interleaved runs",
+        "With --run SYSTEM, A and B are not records but two versions to run now, alternating in "
+        "fresh processes (A B B A ...): each a git commit ('.' for the working tree) or "
+        "env:VAR=VALUE,... (env: for none).",
+    )
+    run.add_argument("--run", metavar="SYSTEM", help="run SYSTEM's plan on both sides, interleaved")
+    run.add_argument("--tiers", default="small", help="tiers of the plan (default: small)")
+    run.add_argument("--axis", help="axes of the plan, one strategy at a time (default: the system's own)")
+    run.add_argument("--rounds", type=int, default=6, help="worker processes per side (default: 6)")
+    run.add_argument("--repeat", type=int, default=2, help="timed calls per worker (default: 2)")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument(
+        "--save", metavar="DIR", help="also write the records of A and B to DIR/a.jsonl, DIR/b.jsonl"
+    )
     p.set_defaults(func=cmd_compare)
 
 
@@ -78,9 +98,34 @@ def records_of(ref: str) -> tuple[list[dict[str, Any]], str]:
     return records, f"commit {commit}"
 
 
+def run_sides(args: argparse.Namespace) -> tuple[list[Record], str, list[Record], str]:
+    """Run the plan on both sides, interleaved; their records and names."""
+    system = get_system(args.run)
+    axes = args.axis.split(",") if args.axis else list(system.sweep.axes) or None
+    tier_names = [t.name for t in tiers.parse_tiers(args.tiers)]
+    command = worker_command(system.name, tier_names, axes, args.repeat, 1, args.seed)
+    with ExitStack() as stack:
+        sides = [stack.enter_context(open_side(spec)) for spec in (args.a, args.b)]
+        if sides[0].name == sides[1].name:
+            sides[1] = dataclasses.replace(sides[1], name=sides[1].name + " (B)")
+        with progress_bar() as progress:
+            task = progress.add_task(f"interleaving {system.name}", total=2 * args.rounds)
+            done = interleave(system.name, sides, command, args.rounds, lambda side: progress.advance(task))
+    a, b = (done[s.name] for s in sides)
+    if args.save:
+        folder = Path(args.save)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, records in (("a", a), ("b", b)):
+            (folder / f"{name}.jsonl").write_text("".join(r.to_json() + "\n" for r in records))
+    return a, sides[0].name, b, sides[1].name
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    a, a_name = records_of(args.a)
-    b, b_name = records_of(args.b)
+    if args.run:
+        a, a_name, b, b_name = run_sides(args)
+    else:
+        a, a_name = records_of(args.a)
+        b, b_name = records_of(args.b)
     a, b = completed(a), completed(b)
     if args.system:
         a = [r for r in a if r["system"] == args.system]
