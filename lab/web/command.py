@@ -20,5 +20,5 @@ def render(outcome: Outcome) -> list[Any]:
         table.add_row(code, f"{count:,}")
     lines: list[Any] = [table]
     if details.get("us_per_request") is not None:
-        lines.append(f"  {details['us_per_request']:.1f} us a request (this run, untimed by the harness)")
+        lines.append(f"  {details['us_per_request']:.1f} us a request (the last call, timed inside)")
     return lines
