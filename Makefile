@@ -15,6 +15,9 @@ PUBLISHED := results
 .PHONY: install run publish test lint bench asv clean
 
 $(STAMP): pyproject.toml
+	@# valgrind counts instructions (lab sweep --metric instructions); installed where missing, if we may
+	command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq valgrind) >/dev/null 2>&1 || echo "valgrind not installed: no instruction counts"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,peers,services,report,scale]"

@@ -8,6 +8,7 @@ imports, not loading the workload), as lab's memory measurements do.
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import time
 from collections.abc import Sequence
@@ -57,8 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenario()
             for _ in range(args.calls):
                 scenario.reset()
+                gc.collect()  # each call starts with no garbage of another, with or without calls
                 if not args.skip_calls:
                     scenario()
+            gc.collect()  # and the last call's garbage is collected in the count
         return 0
     with Scenario(system, workload, choices, params) as scenario:
         started = time.perf_counter()

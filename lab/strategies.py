@@ -21,6 +21,7 @@ __all__ = [
     "Strategy",
     "Axis",
     "Option",
+    "Command",
     "Sweep",
     "System",
     "register",
@@ -103,6 +104,16 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Command:
+    """A ``lab`` subcommand a system adds (``lab serve``): ``main(argv, prog)`` parses its own
+    arguments and returns the exit code."""
+
+    name: str
+    help: str
+    main: Callable[[Sequence[str], str], int]
+
+
+@dataclass(frozen=True)
 class Sweep:
     """What a system's default sweep (``lab sweep`` with no tiers or axes, ``make run``) covers:
     each strategy of ``axes`` (all, when empty) one at a time, at ``tiers``, ``repeat`` times.
@@ -152,7 +163,7 @@ class System:
     workload; ``settings_from(values)`` turns options into ``--set`` pairs; ``render(outcome)``
     gives what ``lab run`` prints of the answer (rich renderables or strings). ``unit`` names
     the items a run does (rows, transactions, requests) in tables and plots; ``sweep`` says
-    what its default sweep covers.
+    what its default sweep covers; ``commands`` are ``lab`` subcommands of its own.
     """
 
     name: str
@@ -173,6 +184,7 @@ class System:
     settings_from: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
     render: Callable[[Any], Sequence[Any]] | None = None
     sweep: Sweep = field(default_factory=Sweep)
+    commands: tuple[Command, ...] = ()
 
     def axis(self, name: str) -> Axis:
         for a in self.axes:

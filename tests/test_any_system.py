@@ -96,6 +96,15 @@ def test_lab_run_shows_the_systems_own_options_and_output(toy, capsys, lab_resul
     assert isinstance(stored.answer["balance"], Decimal) and stored.run_id
 
 
+def test_a_system_adds_a_subcommand_of_its_own(toy, capsys):
+    assert main(["toy-echo", "a", "--b"]) == 0
+    assert capsys.readouterr().out == "lab toy-echo: a --b\n"
+    assert main(["toy-echo"]) == 3
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "toy-echo" in capsys.readouterr().out
+
+
 def test_sweep_verify_and_report(toy, capsys, lab_results_dir, monkeypatch):
     assert main(["sweep", "toy", "--no-memory"]) == 0  # the toy system's own default sweep
     summary = (lab_results_dir / "sweep-toy.md").read_text()

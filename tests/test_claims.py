@@ -161,7 +161,7 @@ def test_verify_judges_stored_records_and_writes_claims_md(lab_results_dir, caps
     assert "| Stream 1M rows: ~5 seconds, <1MB (stream-1m) |" in text
     row = next(line for line in text.splitlines() if line.startswith("| stream-1m "))
     assert row.endswith("| holds |")
-    assert "broken by engine=lab reader=list stats=welford" in text
+    assert "| stream-1m | engine=lab reader=list stats=welford quantiles=none | fails | peak heap" in text
     assert "system 'etl' is not built yet" in text
     assert MACHINE["cpu"] in text
 

@@ -9,7 +9,9 @@ from report_records import LISTING, MACHINE, STREAMING, record
 from lab.cli import main
 from lab.measure import append_record
 from lab.report import pytest_benchmark
+from lab.report.model import build
 from lab.report.render import END, START
+from lab.strategies import label
 
 
 def _store_sweep() -> None:
@@ -87,3 +89,28 @@ def test_report_refuses_what_is_not_pytest_benchmark_json(tmp_path, capsys):
     bad.write_text("[1, 2]")
     assert main(["report", "--pytest-benchmark", str(bad)]) == 1
     assert "not pytest-benchmark JSON" in capsys.readouterr().err
+
+
+def test_an_axis_view_is_compared_with_its_own_baseline():
+    """The executor view of the bytes reader: ratios to executor=serial, not to the generator."""
+    from lab.analytics import SYSTEM
+    from lab.cli.report import layouts
+
+    serial = SYSTEM.complete({"reader": "bytes", "executor": "serial"})
+    pool = SYSTEM.complete({"reader": "bytes", "executor": "processes"})
+    records = [record("small", serial, median=0.2), record("small", pool, median=0.1)]
+    (section,) = build(records, {"analytics": layouts()["analytics"]}).sections
+    (view,) = [v for v in section.views if v.axis == "executor"]
+    ratios = {row.label: row.time_ratio for row in view.rows}
+    assert ratios == {label(serial): 1.0, label(pool): 0.5}
+    assert "executor=serial" in view.reference
+
+
+def test_a_view_with_nothing_to_plot_gets_no_plot(lab_results_dir):
+    from lab.report.publish import write_report
+
+    records = [record("small", STREAMING, peak=None).replace(samples=[], median_s=None, iqr_s=None)]
+    report = build(records, {})
+    write_report(report, lab_results_dir)
+    assert not list((lab_results_dir / "plots").glob("*.png"))
+    assert "![" not in (lab_results_dir / "REPORT.md").read_text()

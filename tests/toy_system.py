@@ -20,7 +20,7 @@ from typing import Any
 from lab import strategies
 from lab.errors import InputError
 from lab.outcome import Outcome, fingerprint
-from lab.strategies import Axis, Option, Strategy, Sweep, System
+from lab.strategies import Axis, Command, Option, Strategy, Sweep, System
 from lab.tiers import Tier
 
 #: Resources set up and not yet torn down (in this process).
@@ -80,6 +80,12 @@ def teardown(ledger: Ledger) -> None:
     OPEN.remove(ledger.handle)
 
 
+def echo(argv: list[str], prog: str) -> int:
+    """``lab toy-echo WORDS``: a subcommand of the system's own."""
+    print(f"{prog}: {' '.join(argv)}")
+    return 0 if argv else 3
+
+
 def settings_from(values: Mapping[str, Any]) -> dict[str, str]:
     return {"fail_after": str(values["fail_after"])} if values.get("fail_after") else {}
 
@@ -111,5 +117,6 @@ SYSTEM = strategies.register(
         settings_from=settings_from,
         render=render,
         sweep=Sweep(("tiny", "small"), (), 3),
+        commands=(Command("toy-echo", "print its words (a test command)", echo),),
     )
 )

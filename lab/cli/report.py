@@ -41,7 +41,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def layouts() -> dict[str, Layout]:
     """Each registered system's reference, the combinations of each axis, and its unit."""
     return {
-        s.name: Layout(s.name, s.reference(), {a.name: s.combinations(a.name) for a in s.axes}, s.unit)
+        s.name: Layout(
+            s.name,
+            s.reference(),
+            {a.name: s.combinations(a.name) for a in s.axes},
+            s.unit,
+            {a.name: a.reference for a in s.axes},
+        )
         for s in systems()
     }
 

@@ -65,8 +65,10 @@ def count_process(command: Sequence[str], env: Mapping[str, str] | None = None) 
         raise UsageError(reason)
     with tempfile.TemporaryDirectory(prefix="lab-valgrind-") as folder:
         log = Path(folder) / "valgrind.log"
+        fixed = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []  # no ASLR
         done = subprocess.run(
             [
+                *fixed,
                 "valgrind",
                 "--tool=cachegrind",
                 "--cache-sim=no",

@@ -8,7 +8,15 @@ from collections.abc import Mapping, Sequence
 from html import escape
 
 from lab.report.model import Report, View
-from lab.report.render import CLAIM_COLUMNS, GROWTH_COLUMNS, INTRO, claim_cells, growth_rows, others_text
+from lab.report.render import (
+    CLAIM_COLUMNS,
+    GROWTH_COLUMNS,
+    INTRO,
+    OTHERS_COLUMNS,
+    claim_cells,
+    growth_rows,
+    others_rows,
+)
 from lab.report.summary import columns, row_cells
 
 __all__ = ["report_html"]
@@ -42,9 +50,11 @@ def _claims(report: Report) -> str:
     rows = [claim_cells(r) for r in report.claims]
     out = '<section class="claims"><h2>Claims</h2>'
     out += _table(CLAIM_COLUMNS, rows, [r.verdict.status for r in report.claims])
-    out += "<p>Which strategies break each claim (the others measured at its tier):</p><ul>"
-    out += "".join(f"<li><b>{escape(r.claim.id)}</b>: {escape(others_text(r))}</li>" for r in report.claims)
-    out += "</ul><p>How the course's words are read:</p><ul>"
+    rows = others_rows(report.claims)
+    if rows:
+        out += "<p>The other strategies measured at each claim's tier, and which break it:</p>"
+        out += _table(OTHERS_COLUMNS, rows, [row[2] for row in rows])
+    out += "<p>How the course's words are read:</p><ul>"
     out += "".join(
         f"<li><b>{escape(r.claim.id)}</b> ({escape(r.claim.where)}): {escape(r.claim.reading)}</li>"
         for r in report.claims

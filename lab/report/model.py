@@ -38,6 +38,18 @@ class Layout:
     reference: Mapping[str, str]
     axes: Mapping[str, Sequence[Mapping[str, str]]]
     unit: str = "items"
+    references: Mapping[str, str] = field(default_factory=dict)
+
+    def baseline(self, axis: str) -> Mapping[str, str]:
+        """What an axis's view is compared with: its combination with the axis at its own
+        reference strategy (``executor=serial`` beside the other executors of the same reader),
+        else the system's reference."""
+        combos = self.axes.get(axis, ())
+        own = self.references.get(axis)
+        if own is None or not combos:
+            return self.reference
+        found = next((c for c in combos if c.get(axis) == own), None)
+        return found if found is not None else {**combos[0], axis: own}
 
 
 @dataclass(frozen=True)
@@ -195,10 +207,11 @@ def build(
         else:
             views, shown = [], []
             for axis, combos in layout.axes.items():
-                chosen = [r for r in mine if dict(r["choices"]) in [dict(c) for c in combos]]
+                wanted = [dict(c) for c in combos] + [dict(layout.baseline(axis))]
+                chosen = [r for r in mine if dict(r["choices"]) in wanted]
                 shown += chosen
                 if chosen:
-                    views.append(_view(system, source, axis, chosen, layout.reference, unit, pool))
+                    views.append(_view(system, source, axis, chosen, layout.baseline(axis), unit, pool))
             rest = [r for r in mine if r not in shown]
             if rest:
                 ref = [r for r in mine if dict(r["choices"]) == dict(layout.reference)]

@@ -9,7 +9,7 @@ from typing import Any
 
 from lab.measure.records import machine_text
 from lab.report.html import report_html
-from lab.report.model import Provenance, Report
+from lab.report.model import Provenance, Report, View
 from lab.report.plots import view_png
 from lab.report.render import END, START, claims_document, readme_body, replace_marked, report_markdown
 from lab.report.summary import SummaryRow, to_markdown
@@ -23,7 +23,7 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     """Write ``REPORT.md`` (plots beside it under ``plots/``) and ``report.html`` into ``folder``."""
     plots = folder / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    images = {v.id: view_png(v) for s in report.sections for v in s.views}
+    images = {v.id: view_png(v) for s in report.sections for v in s.views if _plotted(v)}
     for stale in plots.glob("*.png"):
         if stale.stem not in images:
             stale.unlink()
@@ -34,6 +34,11 @@ def write_report(report: Report, folder: Path) -> list[Path]:
     html = folder / "report.html"
     html.write_text(report_html(report, images), encoding="utf-8")
     return [markdown, html]
+
+
+def _plotted(view: View) -> bool:
+    """Whether ``view`` has anything to plot: an empty plot is no figure."""
+    return any(p.median_s or p.peak_bytes for s in view.series for p in s.points)
 
 
 def write_claims(results: Sequence[ClaimResult], prov: Provenance, folder: Path, command: str) -> Path:

@@ -14,6 +14,8 @@ __all__ = [
     "claim_cells",
     "verdict_text",
     "others_text",
+    "others_rows",
+    "OTHERS_COLUMNS",
     "claims_markdown",
     "claims_document",
     "report_markdown",
@@ -90,6 +92,20 @@ def others_text(result: ClaimResult) -> str:
     return ". ".join(parts) + "." if parts else "no other strategy measured at this tier."
 
 
+OTHERS_COLUMNS = ["claim", "other strategy at its tier", "verdict", "why"]
+
+
+def others_rows(results: Sequence[ClaimResult]) -> list[list[str]]:
+    """Every other strategy measured at each claim's tier, with its verdict: the breakers
+    first, then those that keep the claim, then those that cannot be judged."""
+    order = {"fails": 0, "holds": 1, "inconclusive": 2, "untested": 3}
+    rows = []
+    for r in results:
+        for v in sorted(r.others, key=lambda v: order[v.status]):
+            rows.append([r.claim.id, v.label, v.status, "" if v.status == "holds" else v.reason])
+    return rows
+
+
 TABLE_COLUMNS = ["the course says", "measured here", "verdict"]
 
 
@@ -110,8 +126,10 @@ def table_cells(result: ClaimResult) -> list[str]:
 def claims_markdown(results: Sequence[ClaimResult]) -> str:
     """The claims table, then which strategies break each claim, then how each bound is read."""
     text = markdown_table(CLAIM_COLUMNS, [claim_cells(r) for r in results])
-    text += "\nWhich strategies break each claim (the others measured at its tier):\n\n"
-    text += "".join(f"- **{r.claim.id}**: {others_text(r)}\n" for r in results)
+    rows = others_rows(results)
+    if rows:
+        text += "\nThe other strategies measured at each claim's tier, and which break it:\n\n"
+        text += markdown_table(OTHERS_COLUMNS, rows)
     text += "\nHow the course's words are read:\n\n"
     text += "".join(f"- **{r.claim.id}** ({r.claim.where}): {r.claim.reading}\n" for r in results)
     return text

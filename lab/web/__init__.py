@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from lab import strategies
-from lab.strategies import Axis, Strategy, Sweep, System
-from lab.web import command, scenario, workload
+from lab.strategies import Axis, Command, Strategy, Sweep, System
+from lab.web import command, scenario, serve, workload
 from lab.web.app import App
 from lab.web.decorators import cache, validate
 from lab.web.messages import HTTPError, Request, Response
@@ -98,5 +98,12 @@ SYSTEM = System(
     teardown=scenario.teardown,
     render=command.render,
     sweep=Sweep(("tiny", "small", "medium"), ("app", "router", "middleware", "ratelimit"), 3),
+    commands=(
+        Command(
+            "serve",
+            "serve lab's records and claims as a JSON API under gunicorn, on loopback",
+            lambda argv, prog: serve.main(argv, prog),
+        ),
+    ),
 )
 strategies.register(SYSTEM)

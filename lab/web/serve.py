@@ -41,8 +41,9 @@ def serve(app: str = DEMO, bind: str = "127.0.0.1:8000", workers: int = 1, quiet
     Server().run()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m lab.web.serve", description=__doc__.splitlines()[0])
+def main(argv: Sequence[str] | None = None, prog: str = "python -m lab.web.serve") -> int:
+    """Parse ``argv`` and serve until stopped (also ``lab serve``)."""
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--host", default="127.0.0.1", help="loopback by default")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--bind", help="gunicorn's bind (HOST:PORT, unix:PATH or fd://N); overrides --host/--port")
