@@ -44,6 +44,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="with --calls: do every set-up, warm-up and reset, but not the N calls themselves",
     )
+    p.add_argument(
+        "--duration",
+        type=float,
+        metavar="S",
+        help="for a sampling profiler: after set-up and one call, say 'ready' on stdout, wait for a "
+        "line on stdin, then call the scenario again and again (reset between) for S seconds",
+    )
     args = p.parse_args(argv)
     try:
         system = get_system(args.system)
@@ -53,6 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LabError as exc:
         print(f"lab.profile_target: error: {exc}", file=sys.stderr)
         return 2
+    if args.duration is not None:
+        with Scenario(system, workload, choices, params) as scenario:
+            scenario()
+            print("ready", flush=True)
+            sys.stdin.readline()  # the profiler is attached: only the calls are sampled from here
+            calls, started = 0, time.perf_counter()
+            while calls == 0 or time.perf_counter() - started < args.duration:
+                scenario.reset()
+                scenario()
+                calls += 1
+        print(f"{calls} calls in {time.perf_counter() - started:.2f} s", file=sys.stderr)
+        return 0
     if args.calls is not None:
         with Scenario(system, workload, choices, params) as scenario:
             scenario()

@@ -8,6 +8,7 @@ import pytest
 
 from lab.cli import main
 from lab.cli import profile as profile_cli
+from lab.report.flame import read_collapsed
 
 
 def test_profile_names_say_what_ran():
@@ -37,27 +38,36 @@ def test_a_missing_profiler_is_a_clear_error(monkeypatch, capsys):
     assert "py-spy is not installed" in capsys.readouterr().err
 
 
-def test_a_ptrace_refusal_is_a_clear_error(monkeypatch, capsys):
-    class Refused:
-        returncode, stderr = 1, "Error: Permission Denied: Try running again with elevated permissions\n"
-
-    monkeypatch.setattr(profile_cli, "_run", lambda command: Refused())
-    assert main(["profile", "analytics", "--tier", "tiny", "--with", "py-spy"]) == 1
+def test_a_ptrace_refusal_is_a_clear_error(monkeypatch, capsys, tmp_path):
+    refusing = tmp_path / "py-spy"
+    refusing.write_text(
+        "#!/bin/sh\necho 'Error: Permission Denied: Try again with elevated permissions' >&2\nexit 1\n"
+    )
+    refusing.chmod(0o755)
+    monkeypatch.setattr(profile_cli, "_tool", lambda name: str(refusing))
+    assert main(["profile", "analytics", "--tier", "tiny", "--with", "py-spy", "--duration", "0.1"]) == 1
     err = capsys.readouterr().err
     assert "ptrace" in err and "SYS_PTRACE" in err
 
 
 def test_py_spy_writes_a_flame_graph_and_a_speedscope_profile(lab_results_dir, capsys):
-    code = main(["profile", "analytics", "--tier", "tiny", "--set", "reader=list", "--with", "py-spy"])
+    argv = ["profile", "analytics", "--tier", "tiny", "--set", "reader=list", "--with", "py-spy"]
+    code = main([*argv, "--duration", "1"])
     if code == 1 and "ptrace" in capsys.readouterr().err:
         pytest.skip("py-spy may not trace processes here")
     assert code == 0
     folder = lab_results_dir / "profiles"
+    (raw,) = folder.glob("analytics-tiny-lab-list-*.py-spy.collapsed.txt")
+    stacks = read_collapsed(raw)
+    total = sum(count for _, count in stacks)
+    assert total > 20
+    assert not any("importlib" in ";".join(frames) for frames, _ in stacks)  # attached after imports
     (svg,) = folder.glob("analytics-tiny-lab-list-*.py-spy.svg")
-    assert b"<svg" in svg.read_bytes()[:2000]
+    assert b"<svg" in svg.read_bytes()[:2000] and f"{total:,} samples".encode() in svg.read_bytes()
     (profile,) = folder.glob("analytics-tiny-lab-list-*.py-spy.speedscope.json")
     speedscope = json.loads(profile.read_text())
     assert "speedscope" in speedscope["$schema"]
+    assert sum(speedscope["profiles"][0]["weights"]) == total  # the same samples as the flame graph
 
 
 def test_memray_writes_a_flame_graph_and_stats(lab_results_dir, capsys):

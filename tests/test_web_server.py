@@ -4,6 +4,7 @@ under two worker processes: in-process limits count per worker, the Redis one is
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -47,6 +48,13 @@ def test_demo_api_over_http(results):
 def passed_under_two_workers(env: dict[str, str], requests: int = 12 * LIMIT) -> tuple[int, set[int]]:
     """Requests let through, and the worker pids that answered, from concurrent clients."""
     with running_server(workers=2, env=env) as port:
+        booted: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(booted) < 2 and time.monotonic() < deadline:  # both workers up before counting
+            with ThreadPoolExecutor(8) as pool:
+                for status, _, body in pool.map(lambda _: get(port, "/health"), range(16)):
+                    if status == 200:
+                        booted.add(json.loads(body)["pid"])
         with ThreadPoolExecutor(8) as pool:
             answers = list(pool.map(lambda _: get(port, "/records?limit=0"), range(requests)))
         pids = set()

@@ -1,10 +1,14 @@
-"""``lab profile SYSTEM --with py-spy|memray``: a flame graph of one scenario run.
+"""``lab profile SYSTEM --with py-spy|memray``: a flame graph of the scenario.
 
-The workload is prepared first, here; the run itself happens once in a child
-process (``python -m lab.profile_target``). py-spy samples that child and writes
-an SVG flame graph and a speedscope JSON profile; memray records the scenario
-call and writes its flame graph HTML and ``stats`` summary (JSON). Files land in
-``results/profiles/`` named after what ran.
+The workload is prepared first, here; the scenario runs in a child process
+(``python -m lab.profile_target``). With py-spy the child sets up, makes one call,
+and waits: py-spy attaches to it (and its subprocesses, such as a process pool's
+workers), then the child calls the scenario again and again for ``--duration``
+seconds, so the samples are the scenario's, not imports or set-up; one recording
+makes both the SVG flame graph and the speedscope profile. memray records one
+scenario call (this process only: where the work runs in worker processes the output
+says so) and writes its flame graph HTML and ``stats`` summary (JSON). Files land in
+``<results>/profiles/`` named after what ran.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from lab import harness, tiers
 from lab.cli.common import out, progress_bar
 from lab.errors import LabError, UsageError
 from lab.paths import results_dir
+from lab.report.flame import flame_svg, read_collapsed, speedscope
 from lab.report.summary import human_bytes
 from lab.strategies import System, parse_settings
 from lab.systems import get_system
@@ -41,7 +46,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tier", default="small")
     p.add_argument("--set", action="append", default=[], metavar="AXIS=NAME")
     p.add_argument("--with", dest="tool", choices=("py-spy", "memray"), required=True)
-    p.add_argument("--rate", type=int, default=100, help="py-spy samples per second")
+    p.add_argument("--rate", type=int, default=100, help="py-spy samples per second (default: 100)")
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=5.0,
+        help="py-spy: seconds of scenario calls to sample, after set-up (default: 5)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_profile)
 
@@ -75,20 +86,66 @@ def _run(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(command), capture_output=True, text=True)
 
 
-def _py_spy(target: list[str], base: Path, rate: int) -> list[Path]:
+def _attach(exe: str, pid: int, raw: Path, rate: int) -> subprocess.Popen[str]:
+    """py-spy recording ``pid`` and its subprocesses into ``raw`` (collapsed stacks), once it says
+    it is sampling; a refusal to trace is a clear error."""
+    spy = subprocess.Popen(
+        [exe, "record", "--pid", str(pid), "--subprocesses", "--rate", str(rate), "--format", "raw"]
+        + ["-o", str(raw)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert spy.stdout is not None
+    first = spy.stdout.readline()  # "py-spy> Sampling process 100 times a second..."
+    if "sampling" not in first.lower():
+        rest, err_text = spy.communicate()
+        rest = first + rest + err_text
+        code = spy.returncode
+        if ptrace_refused(code or 1, rest):
+            raise LabError(PTRACE_HELP + f" (py-spy said: {rest.strip().splitlines()[-1]})")
+        raise LabError(f"py-spy failed (exit {code}): {rest.strip()[-500:]}")
+    return spy
+
+
+def _py_spy(target: list[str], base: Path, rate: int, duration: float) -> list[Path]:
+    """Sample the scenario alone: the target sets up, says ready, and py-spy attaches before the
+    calls start; one recording makes both the flame graph and the speedscope profile."""
     exe = _tool("py-spy")
     if exe is None:
         raise UsageError("py-spy is not installed (pip install py-spy)")
-    made = []
-    for fmt, suffix in (("flamegraph", ".py-spy.svg"), ("speedscope", ".py-spy.speedscope.json")):
-        path = base.with_name(base.name + suffix)
-        done = _run([exe, "record", "--rate", str(rate), "--format", fmt, "-o", str(path), "--", *target])
-        if ptrace_refused(done.returncode, done.stderr):
-            raise LabError(PTRACE_HELP + f" (py-spy said: {done.stderr.strip().splitlines()[-1]})")
-        if done.returncode != 0 or not path.exists():
-            raise LabError(f"py-spy failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
-        made.append(path)
-    return made
+    raw = base.with_name(base.name + ".py-spy.collapsed.txt")
+    child = subprocess.Popen(
+        [*target, "--duration", str(duration)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    if child.stdout.readline().strip() != "ready":
+        _, err_text = child.communicate()
+        raise LabError(f"the scenario did not start (exit {child.returncode}): {err_text.strip()[-500:]}")
+    try:
+        spy = _attach(exe, child.pid, raw, rate)
+    except LabError:
+        child.kill()
+        child.wait()
+        raise
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    _, err_text = child.communicate()
+    spy_err = spy.communicate()[1]
+    if child.returncode != 0 or not raw.exists():
+        raise LabError(f"profiling failed (exit {child.returncode}): {(err_text + spy_err).strip()[-500:]}")
+    stacks = read_collapsed(raw)
+    title = f"{base.name}: {sum(c for _, c in stacks):,} samples of the scenario ({err_text.strip()})"
+    svg = base.with_name(base.name + ".py-spy.svg")
+    svg.write_text(flame_svg(stacks, title), encoding="utf-8")
+    scope = base.with_name(base.name + ".py-spy.speedscope.json")
+    scope.write_text(json.dumps(speedscope(stacks, base.name)), encoding="utf-8")
+    out.print(f"py-spy: {title}; the flame graph and the speedscope profile are the same samples")
+    return [svg, scope, raw]
 
 
 def _memray(target: list[str], base: Path) -> list[Path]:
@@ -134,7 +191,10 @@ def cmd_profile(args: argparse.Namespace) -> int:
     base = folder / profile_name(system.name, tier.name, choices, params)
     target = _target(system, args)
     out.print(f"profiling {' '.join(target[2:])} with {args.tool}")
-    made = _py_spy(target, base, args.rate) if args.tool == "py-spy" else _memray(target, base)
+    note = system.memory_untracked(choices) if args.tool == "memray" else None
+    made = _py_spy(target, base, args.rate, args.duration) if args.tool == "py-spy" else _memray(target, base)
+    if note:
+        out.print(f"[yellow]memray covers this process only[/]: {note}")
     for path in made:
         out.print(f"written {path}")
     return 0
