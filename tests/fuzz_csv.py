@@ -35,7 +35,7 @@ from pathlib import Path
 
 from lab.analytics import from_file, parallel, run
 
-__all__ = ["make_file", "expect", "check_file", "fuzz", "Report", "main"]
+__all__ = ["make_file", "expect", "check_file", "quarantined", "fuzz", "Report", "main"]
 
 DELIMITERS = (",", ";", "\t", "|")
 LINE_ENDS = ("\n", "\n", "\n", "\r\n", "\r\n", "\r")
@@ -200,14 +200,15 @@ def _same_stats(got: dict, values: list[float], where: str) -> None:
         assert abs(got["mean"] - mean) <= 1e-9 * scale, (where, got["mean"], mean)
 
 
-def _quarantined(outcome) -> list[int]:
+def quarantined(outcome) -> list[tuple[int, str, str]]:
+    """The rows of an outcome's quarantine file: ``(line, reason, raw)``."""
     path = outcome.details.get("quarantine_file")
     if path is None:
         return []
     with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == ["line", "reason", "raw"]
-    return [int(line) for line, _, _ in rows[1:]]
+    return [(int(line), reason, raw) for line, reason, raw in rows[1:]]
 
 
 def check_file(seed: int, folder: Path, processes: bool) -> int:
@@ -232,7 +233,7 @@ def check_file(seed: int, folder: Path, processes: bool) -> int:
         json.dumps(outcome.answer, allow_nan=False)
         counts = {"rows_in": expected.rows_in, "rows_ok": expected.rows_ok}
         assert outcome.counts == counts | {"rows_quarantined": len(expected.bad_lines)}, where
-        assert _quarantined(outcome) == expected.bad_lines, where
+        assert [line for line, _, _ in quarantined(outcome)] == expected.bad_lines, where
         every = [x for xs in expected.values.values() for x in xs]
         if every:
             _same_stats(outcome.answer["overall"], every, where)

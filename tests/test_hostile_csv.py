@@ -12,6 +12,7 @@ import csv
 import json
 
 import pytest
+from fuzz_csv import quarantined
 from helpers import LAB_COMBINATIONS, label, run_all, write_csv
 
 from lab.analytics import csvinput, from_file, parallel, readers, run
@@ -25,16 +26,6 @@ CHUNK_SIZES = (1, 2, None)
 def tiny_ranges(monkeypatch):
     """Byte ranges of a few bytes, so that even a small file splits many ways in processes."""
     monkeypatch.setattr(parallel, "MIN_RANGE_BYTES", 8)
-
-
-def quarantined(outcome) -> list[tuple[int, str, str]]:
-    path = outcome.details.get("quarantine_file")
-    if path is None:
-        return []
-    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
-        rows = list(csv.reader(f))
-    assert rows[0] == ["line", "reason", "raw"]
-    return [(int(line), reason, raw) for line, reason, raw in rows[1:]]
 
 
 def every_reader(tmp_path, data, column="v", group_by=None, delimiter=None, sizes=CHUNK_SIZES):
