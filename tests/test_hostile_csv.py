@@ -300,6 +300,13 @@ def test_a_binary_file_is_a_clear_error_without_its_bytes(tmp_path, data):
     assert message.isprintable() and "IHDR" not in message and "PK" not in message
 
 
+def test_a_header_in_another_8_bit_encoding_is_read(tmp_path):
+    """Latin-1 is not UTF-8, but it is text: the header is read, rows with such bytes quarantined."""
+    outcome = every_reader(tmp_path, "Größe,amount\nx,1\nü,2\n".encode("latin-1"), column="amount")
+    assert outcome.counts == counts(1, 1)
+    assert {why for _, why, _ in quarantined(outcome)} == {"bytes that are not UTF-8"}
+
+
 def test_long_and_odd_header_names_are_shortened_in_the_message(tmp_path):
     path = write_csv(tmp_path / "h.csv", "a" * 500 + ",b\x7fc\n1,2\n")
     with pytest.raises(InputError) as info:

@@ -188,18 +188,21 @@ def inspect(spec: CsvInput) -> Table:
 
 
 def _text_or_fail(path: Path, head: bytes) -> None:
-    """Raise :class:`InputError` when the first line of ``head`` is not UTF-8 text (a binary file)."""
+    """Raise :class:`InputError` when ``head`` looks binary: control bytes in its first line, or
+    a first line that is not UTF-8 in a head holding NUL bytes (a header in another 8-bit
+    encoding is read, its odd bytes kept)."""
     line = head.removeprefix(codecs.BOM_UTF8).lstrip(b"\r\n")
-    cut = min((i for i in (line.find(b"\n"), line.find(b"\r")) if i >= 0), default=len(line))
-    first = line[:cut]
+    first = line.split(b"\n", 1)[0].split(b"\r", 1)[0]
+    control = any(b < 32 and b != 9 for b in first)
     try:
-        text = first.decode("utf-8", "strict" if cut < len(line) else "ignore")
+        first.decode("utf-8", "strict" if len(first) < len(line) else "ignore")
+        foreign = False
     except UnicodeDecodeError:
-        text = None
-    if text is None or not text.replace("\t", " ").isprintable():
+        foreign = True
+    if control or (foreign and b"\x00" in head):
         raise InputError(
-            f"{path} does not look like CSV text: its first line holds bytes that are not "
-            "printable UTF-8 (a binary or differently encoded file?)"
+            f"{path} does not look like CSV text: its first line holds control bytes or bytes "
+            "that are not UTF-8 (a binary or differently encoded file?)"
         )
 
 
