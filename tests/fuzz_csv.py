@@ -134,8 +134,8 @@ def make_file(seed: int) -> tuple[bytes, str, bool, int]:
     header = delimiter.join(_field(rng, delimiter, n) if rng.random() < 0.9 else f'"{n}"' for n in names)
     lines = [_record(rng, delimiter, width, vi, ki) for _ in range(rng.randint(0, 40))]
     text = end.join([header, *lines]) + (end if rng.random() < 0.8 else "")
-    if rng.random() < 0.03:
-        text += '"' + _number(rng) + end + _number(rng) + end  # a quote left open to the end
+    if rng.random() < 0.03:  # a record whose quote is left open to the end, on a line of its own
+        text += ("" if text.endswith(end) else end) + '"' + _number(rng) + end + _number(rng) + end
     data = text.encode("utf-8")
     data = _damage(rng, data, len(header.encode("utf-8")) + len(end))
     if rng.random() < 0.2:
