@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections import Counter
 from pathlib import Path
@@ -13,9 +14,12 @@ __all__ = ["Quarantine"]
 class Quarantine:
     """A sink for bad records, written as CSV (``line,reason,raw``) on first use.
 
-    ``raw`` is the record as parsed, written back with the input's delimiter;
-    bytes that were not UTF-8 are written back as the same bytes. A file left
-    by an earlier run at ``path`` is removed, so what is there is this run's.
+    ``raw`` is the record's fields as the csv module parsed them, written back with
+    the input's delimiter and the csv module's quoting (a field is quoted when it
+    holds the delimiter, a quote or a line break; quotes the input had around
+    other fields are gone); bytes that were not UTF-8 are written back as the same
+    bytes. A file left by an earlier run at ``path`` is removed, so what is there
+    is this run's.
     """
 
     def __init__(self, path: Path | None, delimiter: str = ",") -> None:
@@ -27,6 +31,14 @@ class Quarantine:
         self.reasons: Counter[str] = Counter()
         self._file: io.TextIOWrapper | None = None
         self._writer = None
+
+    @staticmethod
+    def file_for(folder: Path, source: Path, label: str) -> Path:
+        """Where the bad records of ``source`` read with the strategies ``label`` go: named after
+        the input's file name and a hash of its absolute path, so that no two inputs share a
+        file (``x/data.csv``, ``y/data.csv`` and ``y/data.tsv`` do not)."""
+        where = str(Path(source).absolute()).encode("utf-8", "surrogateescape")
+        return folder / f"{Path(source).name}.{hashlib.sha256(where).hexdigest()[:8]}.{label}.csv"
 
     def add(self, line: int, reason: str, fields: list[str]) -> None:
         """Record one bad record that starts on ``line`` (1-based, the header is line 1)."""

@@ -167,7 +167,7 @@ def run(
     else:
         folder = quarantine_dir or results_dir() / "quarantine"
         label = "-".join(choices.values())
-        path = folder / f"{workload.name}.{label}.csv"
+        path = Quarantine.file_for(folder, workload.source.path, label)
         with Quarantine(path, table.delimiter) as quarantine:
             accumulators, counts, blocks, spread = _lab(
                 table, choices, chunk_size, quarantine, progress, stop, wanted

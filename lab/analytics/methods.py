@@ -1,13 +1,16 @@
 """The ``stats`` axis: how count, mean, variance, min and max are computed.
 
 Each method takes a reader and returns one accumulator per group key; the
-overall answer is their merge. Row methods loop in Python over ``(key, value)``
+overall answer is their merge. Values near the float range can overflow a sum or
+a square: numpy then stays quiet, and the summary reports which statistic
+overflowed. Row methods loop in Python over ``(key, value)``
 pairs; block methods reduce each :class:`~lab.analytics.readers.Block` with
 numpy, grouping by key with ``bincount``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +33,18 @@ def _block_extremes(block: Block, k: int) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _quiet(method: Callable[[Reader], Accumulators]) -> Callable[[Reader], Accumulators]:
+    """``method`` with numpy's overflow warnings off (the summary reports overflow itself)."""
+
+    @functools.wraps(method)
+    def quiet(reader: Reader) -> Accumulators:
+        with np.errstate(over="ignore", invalid="ignore"):
+            return method(reader)
+
+    return quiet
+
+
+@_quiet
 def naive(reader: Reader) -> Accumulators:
     """Sum and sum of squares in one pass: fast, and wrong when the mean dwarfs the spread."""
     out: Accumulators = {}
@@ -96,6 +111,7 @@ def _block_moments(block: Block) -> list[tuple[str, Moments]]:
     ]
 
 
+@_quiet
 def chan(reader: Reader) -> Accumulators:
     """Per-block moments computed vectorised, merged with Chan's parallel formula."""
     out: Accumulators = {}
@@ -105,6 +121,7 @@ def chan(reader: Reader) -> Accumulators:
     return out
 
 
+@_quiet
 def two_pass(reader: Reader) -> Accumulators:
     """The mean first, then the squared deviations from it: a second pass over the data."""
     n: dict[str, int] = {}

@@ -6,7 +6,8 @@ same reader and statistics method in a worker (any
 executor), which returns a :class:`Partial`; the partials are merged in file
 order, their quarantined records renumbered. A range that meets a quote cannot
 be read alone (a quoted field may hold a line break): the caller then reads the
-file serially.
+file serially. Quarantined records are written only once every range is read, so
+that a file read serially after all is quarantined once.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.analytics.csvinput import Table
+from lab.analytics.csvinput import LineError, Table
 from lab.analytics.methods import METHODS
 from lab.analytics.quantiles import NO_QUANTILES, Quantiles, merge_into
 from lab.analytics.readers import BlockReader, Quoted, lone_cr, make_reader
@@ -127,10 +128,8 @@ def run_parallel(
     done = ranges[0][0] if ranges else 0
     try:
         for future in futures:
-            part = future.result()
-            for line, reason, fields in part.quarantined:
-                if quarantine is not None:
-                    quarantine.add(total.lines + line, reason, fields)
+            part = _result(future, total.lines)
+            total.quarantined.extend((total.lines + n, why, fields) for n, why, fields in part.quarantined)
             _merge_into(total, part)
             done += part.size
             if progress is not None:
@@ -139,7 +138,18 @@ def run_parallel(
         for future in futures:
             future.cancel()
         return None
+    if quarantine is not None:
+        for item in total.quarantined:
+            quarantine.add(*item)
     return total
+
+
+def _result(future: Future, lines: int) -> Partial:
+    """The range's partial; an error about one of its lines renumbered from the file's start."""
+    try:
+        return future.result()
+    except LineError as exc:
+        raise exc.moved(lines) from None
 
 
 def _merge_into(total: Partial, part: Partial) -> None:

@@ -10,6 +10,7 @@ rest of the file takes the exact path.
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ import numpy as np
 from lab.analytics import fastparse
 from lab.analytics.csvinput import (
     DECODE_ERRORS,
+    FIELD_LIMIT,
     Table,
     Tally,
     as_text,
@@ -33,6 +35,10 @@ __all__ = ["Block", "Reader", "BlockReader", "Quoted", "READERS", "CHUNK_LINES",
 
 #: Lines per block for the block readers, unless ``chunk_size`` says otherwise.
 CHUNK_LINES = 16_384
+#: The most lines a block holds, and the most bytes a block of the bytes reader starts with,
+#: whatever ``chunk_size`` asks for: larger blocks are no faster, and may not fit in memory.
+MAX_CHUNK_LINES = 1 << 20
+MAX_BLOCK_BYTES = 1 << 26
 
 Progress = Callable[[int], None]
 
@@ -104,7 +110,7 @@ class Reader:
     ) -> None:
         self.table = table
         self.quarantine = quarantine
-        self.chunk_size = max(1, chunk_size)
+        self.chunk_size = min(max(1, chunk_size), MAX_CHUNK_LINES)
         self.progress = progress
         self.tally = Tally()
         self.exact_blocks = 0
@@ -235,7 +241,7 @@ class BlockReader(Reader):
                     self.exact_blocks += 1
                     yield from self._exact(_Prefixed(block, fb), line, quarantine, tally)
                     return
-                parsed = self.parse(block)
+                parsed = None if _long_line(block) else self.parse(block)
                 if parsed is None:
                     self.exact_blocks += 1
                     yield from self._exact(io.BytesIO(block), line, quarantine, tally)
@@ -258,7 +264,7 @@ class BlockReader(Reader):
         """The exact csv path over ``raw`` (after ``skip`` header lines), its valid records
         grouped into blocks."""
         seen = DECODE_ERRORS[0]
-        text = as_text(io.BufferedReader(raw))  # type: ignore[arg-type]
+        text = as_text(io.BufferedReader(raw), bom=skip > 0)  # type: ignore[arg-type]
         for _ in range(skip):
             text.readline()
         pairs = exact_rows(text, self.table, quarantine, line, tally, seen)
@@ -266,19 +272,42 @@ class BlockReader(Reader):
 
     def _clean(self, block: bytes) -> int | None:
         """The number of lines when every line is a record with exactly the header's number of
-        fields and the block is valid UTF-8, else ``None``."""
+        fields, and the block is valid UTF-8 with no control character but tab and line ends
+        and no white space beyond ASCII (numpy's parser would take them), else ``None``; a
+        block that starts with a BOM is not clean either (pyarrow would drop it)."""
+        if block.startswith(codecs.BOM_UTF8):
+            return None
         if not block.isascii():
             try:
-                block.decode("utf-8")
+                text = block.decode("utf-8")
             except UnicodeDecodeError:
                 return None
-        lines = block.count(b"\n") + (not block.endswith(b"\n"))
+            if any(c.isspace() for c in set(text) if not c.isascii()):
+                return None
+        if self.table.width == 1 and _blank_line(block):
+            return None  # numpy skips it, the csv module too: the exact path counts lines right
         arr = np.frombuffer(block, dtype=np.uint8)
+        if np.count_nonzero(arr < 32) != sum(block.count(c) for c in (b"\t", b"\n", b"\r")):
+            return None
+        lines = block.count(b"\n") + (not block.endswith(b"\n"))
         ends = np.flatnonzero(arr == 10)
         delims = np.cumsum(arr == ord(self.table.delimiter), dtype=np.int64)
         at_ends = delims[ends] if len(ends) == lines else np.append(delims[ends], delims[-1])
         per_line = np.diff(at_ends, prepend=0)
         return lines if bool((per_line == self.table.width - 1).all()) else None
+
+
+def _blank_line(block: bytes) -> bool:
+    """True when a line of ``block`` is empty."""
+    return block.startswith((b"\n", b"\r\n")) or b"\n\n" in block or b"\n\r\n" in block
+
+
+def _long_line(block: bytes) -> bool:
+    """True when a line of ``block`` may hold a field over :data:`FIELD_LIMIT` characters."""
+    if len(block) <= FIELD_LIMIT:
+        return False
+    ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+    return int(np.diff(ends, prepend=-1, append=len(block)).max()) > FIELD_LIMIT
 
 
 def lone_cr(data: bytes) -> bool:
@@ -303,7 +332,8 @@ class BytesReader(BlockReader):
 
     def _blocks(self, fb: BinaryIO) -> Iterator[bytes]:
         sample = fb.peek(1 << 16)  # type: ignore[attr-defined]
-        size = self.chunk_size * max(1, len(sample) // max(1, sample.count(b"\n")))
+        line = max(1, len(sample) // max(1, sample.count(b"\n")))
+        size = min(self.chunk_size * line, MAX_BLOCK_BYTES)
         fastparse.keep_heap(4 * size)  # a block's arrays take a few times its size
         left = self._left()
         while left is None or left > 0:

@@ -25,7 +25,14 @@ __all__ = ["Summary", "Moments", "NaiveSums", "Values", "exact_summary", "merge_
 
 @dataclass(frozen=True)
 class Summary:
-    """count, mean, sample variance, standard deviation, min and max; ``None`` where undefined."""
+    """count, mean, sample variance, standard deviation, min and max; ``None`` where undefined.
+
+    A statistic that overflowed the float range (values near 1e308) is ``None`` too, and
+    named in ``overflow``, so that an answer never holds an infinity or a NaN:
+
+    >>> Summary.of(2, 4e307, math.inf, -1e308, 1.7e308).to_dict()["overflow"]
+    ['variance', 'stddev']
+    """
 
     count: int
     mean: float | None
@@ -33,6 +40,7 @@ class Summary:
     stddev: float | None
     min: float | None
     max: float | None
+    overflow: tuple[str, ...] = ()
 
     @classmethod
     def empty(cls) -> Summary:
@@ -44,12 +52,21 @@ class Summary:
         if n == 0:
             return cls.empty()
         if variance is None or n < 2:
-            return cls(n, mean, None, None, lo, hi)
+            return cls._finite(n, mean, None, None, lo, hi)
         stddev = math.sqrt(variance) if variance >= 0 else None  # naive sums can go negative
-        return cls(n, mean, variance, stddev, lo, hi)
+        return cls._finite(n, mean, variance, stddev, lo, hi)
+
+    @classmethod
+    def _finite(cls, n: int, *stats: float | None) -> Summary:
+        """The summary with each statistic that is not finite replaced by ``None`` and named."""
+        names = ("mean", "variance", "stddev", "min", "max")
+        over = tuple(k for k, x in zip(names, stats, strict=True) if x is not None and not math.isfinite(x))
+        kept = (None if k in over else x for k, x in zip(names, stats, strict=True))
+        return cls(n, *kept, overflow=over)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The statistics by name; ``overflow`` lists those beyond the float range, when any are."""
+        out: dict[str, Any] = {
             "count": self.count,
             "mean": self.mean,
             "variance": self.variance,
@@ -57,6 +74,9 @@ class Summary:
             "min": self.min,
             "max": self.max,
         }
+        if self.overflow:
+            out["overflow"] = list(self.overflow)
+        return out
 
 
 @dataclass
@@ -170,7 +190,10 @@ class Values:
         v = self.values
         if not v:
             return Summary.empty()
-        var = statistics.variance(v) if len(v) > 1 else None
+        try:
+            var = statistics.variance(v) if len(v) > 1 else None
+        except OverflowError:  # exact, then too large for a float
+            var = math.inf
         return Summary.of(len(v), statistics.mean(v), var, min(v), max(v))
 
 
