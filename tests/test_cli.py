@@ -271,3 +271,17 @@ def test_installed_entry_point():
     good = subprocess.run([lab, "list", "analytics"], capture_output=True, text=True, env=os.environ.copy())
     assert good.returncode == 0, good.stderr
     assert "welford (reference)" in good.stdout
+
+
+def test_tier_and_input_together_are_refused(capsys, tmp_path):
+    data = tmp_path / "a.csv"
+    data.write_text("amount\n1\n")
+    assert main(["run", "analytics", "--input", str(data), "--column", "amount", "--tier", "tiny"]) == 2
+    assert "--tier and --input name two inputs" in capsys.readouterr().err
+    assert main(["run", "analytics", "--tier", "tiny", "--column", "amount"]) == 2
+    assert "--column is for --input" in capsys.readouterr().err
+
+
+def test_a_negative_warmup_is_refused(capsys):
+    assert main(["run", "analytics", "--tier", "tiny", "--warmup", "-1"]) == 2
+    assert "--warmup cannot be negative" in capsys.readouterr().err
