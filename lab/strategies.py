@@ -117,7 +117,9 @@ class Command:
 class Sweep:
     """What a system's default sweep (``lab sweep`` with no tiers or axes, ``make run``) covers:
     each strategy of ``axes`` (all, when empty) one at a time, at ``tiers``, ``repeat`` times.
-    A system chooses it so that every system's sweep together fits the main job's budget."""
+    A system chooses it so that every system's sweep together fits the main job's budget;
+    ``repeat`` stays at 5 or more, so that ``lab compare`` can judge two sweeps (4 + 4 samples
+    are the fewest a Mann-Whitney U test at 0.05 can call significant)."""
 
     tiers: tuple[str, ...] = ("small", "medium", "large")
     axes: tuple[str, ...] = ()

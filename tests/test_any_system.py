@@ -108,7 +108,7 @@ def test_a_system_adds_a_subcommand_of_its_own(toy, capsys):
 def test_sweep_verify_and_report(toy, capsys, lab_results_dir, monkeypatch):
     assert main(["sweep", "toy", "--no-memory"]) == 0  # the toy system's own default sweep
     summary = (lab_results_dir / "sweep-toy.md").read_text()
-    assert "--tiers tiny,small --axis adder --repeat 3" in summary and "items are amounts" in summary
+    assert "--tiers tiny,small --axis adder --repeat 5" in summary and "items are amounts" in summary
     assert summary.count("| same |") == 4  # both adders agree exactly at both tiers
     monkeypatch.setattr(verify_cli, "CLAIMS", (CLAIM,))
     monkeypatch.setattr(report_cli, "CLAIMS", (CLAIM,))

@@ -128,3 +128,11 @@ def test_a_commit_side_runs_that_commits_code(toy, capsys):
     assert "A = HEAD (" in out and "B = working tree" in out
     assert main(["compare", "no-such-commit", ".", *run]) == 2
     assert "git rev-parse" in capsys.readouterr().err
+
+
+def test_every_default_sweep_has_enough_repeats_for_compare_to_judge():
+    from lab.report.compare import ALPHA, min_p_value
+    from lab.systems import systems
+
+    for system in systems():
+        assert min_p_value(system.sweep.repeat, system.sweep.repeat) < ALPHA, system.name

@@ -116,7 +116,7 @@ SYSTEM = strategies.register(
         options=(Option("--fail-after", "raise after N amounts (tests teardown)", int, "N"),),
         settings_from=settings_from,
         render=render,
-        sweep=Sweep(("tiny", "small"), (), 3),
+        sweep=Sweep(("tiny", "small"), (), 5),
         commands=(Command("toy-echo", "print its words (a test command)", echo),),
     )
 )

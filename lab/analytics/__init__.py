@@ -326,6 +326,6 @@ SYSTEM = System(
     open_input=command.open_input,
     settings_from=command.settings_from,
     render=command.render,
-    sweep=Sweep(("small", "medium", "large"), ("engine", "reader", "stats", "executor", "quantiles"), 3),
+    sweep=Sweep(("small", "medium", "large"), ("engine", "reader", "stats", "executor", "quantiles"), 5),
 )
 strategies.register(SYSTEM)

@@ -97,7 +97,7 @@ SYSTEM = System(
     reset=scenario.reset,
     teardown=scenario.teardown,
     render=command.render,
-    sweep=Sweep(("tiny", "small", "medium"), ("app", "router", "middleware", "ratelimit"), 3),
+    sweep=Sweep(("tiny", "small", "medium"), ("app", "router", "middleware", "ratelimit"), 5),
     commands=(
         Command(
             "serve",
