@@ -284,7 +284,7 @@ class Ledger:
 
     def _reversed(self, e: Event) -> None:
         _, txn, ts, _, _, _, ref = e
-        self.status[ref] = advance(self.status[ref], REVERSED_STATE)
+        self.status[ref] = advance(self.status.get(ref, PENDING), REVERSED_STATE)
         kind, account, to, amount = self.movements.pop(ref)
         day = ts // DAY
         if kind == DEPOSITED:
