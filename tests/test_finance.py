@@ -247,3 +247,16 @@ def test_accounts_open_once():
         accounts=ACCOUNTS + [("A1", "checking", "C1", "USD", "5.00", 0), ("A4", "gold", "C9", "USD", "1", 0)],
     )
     assert len(ls[0].accounts) == 3 and ls[0].reasons["unknown account type 'gold'"] == 1
+
+
+def test_decimal_interest_equals_the_integer_rounding():
+    import random
+
+    rng = random.Random(7)
+    cases = [(18_250, 100), (5_000, 365), (15_000, 365)] + [
+        (rng.randrange(1, 10**12), rng.choice((10, 50, 100, 150, 200, 250))) for _ in range(20_000)
+    ]
+    for units, bps in cases:
+        assert DECIMAL.daily_interest(Decimal(units).scaleb(-4), bps) == Decimal(
+            interest_units(units, bps)
+        ).scaleb(-4)

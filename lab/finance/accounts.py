@@ -78,7 +78,9 @@ class Rules:
         self.transfer_limit = money.of_units(kind.daily_transfer_limit)
 
     def rate(self, balance: Any) -> int:
-        """The annual rate (basis points) that ``balance`` earns; nothing below zero."""
+        """The annual rate (basis points) that ``balance`` earns; nothing at zero or below."""
+        if balance <= self.bands[-1][0]:
+            return 0
         for low, bps in self.bands:
             if balance >= low:
                 return bps

@@ -190,8 +190,9 @@ class Ledger:
     def _accrue(self, st: AccountState, day: int) -> None:
         days = day - st.accrual_day
         if days > 0:
-            if st.balance > self.zero:
-                st.accrued += self.money.daily_interest(st.balance, st.rules.rate(st.balance)) * days
+            bps = st.rules.rate(st.balance)
+            if bps:
+                st.accrued += self.money.daily_interest(st.balance, bps) * days
             st.accrual_day = day
 
     def _change(self, account: str, delta: Any, day: int) -> AccountState:
@@ -203,7 +204,11 @@ class Ledger:
         return st
 
     def _post(self, txn: str) -> None:
-        self.status[txn] = advance(advance(self.status.get(txn, PENDING), APPROVED), POSTED)
+        current = self.status.get(txn)
+        if current is None:  # a new transaction: PENDING -> APPROVED -> POSTED, always legal
+            self.status[txn] = POSTED
+        else:
+            self.status[txn] = advance(advance(current, APPROVED), POSTED)
 
     def _started(self, st: AccountState, ts: int) -> None:
         recent = st.recent
@@ -450,8 +455,9 @@ class Ledger:
         for account, st in self.accounts.items():
             amount = st.accrued
             days = day - st.accrual_day
-            if days > 0 and st.balance > zero:
-                amount += money.daily_interest(st.balance, st.rules.rate(st.balance)) * days
+            bps = st.rules.rate(st.balance)
+            if days > 0 and bps:
+                amount += money.daily_interest(st.balance, bps) * days
             if amount != zero:
                 self.emit((INTEREST, f"interest:{old}:{account}", ts, account, "", amount, ""))
             if st.low < st.rules.waiver:

@@ -38,6 +38,7 @@ Q2 = Decimal("0.01")
 #: The largest amount accepted (exclusive): 10^15 currency units.
 LIMIT = Decimal(10) ** 15
 DAYS_PER_YEAR = 365
+_YEAR = Decimal(UNITS * DAYS_PER_YEAR)
 _PLAIN = re.compile(r"\d{1,15}(?:\.\d{1,4})?")
 
 
@@ -144,6 +145,11 @@ class DecimalMoney(Money):
 
     def units(self, value: Decimal) -> int:
         return int(value.scaleb(4))
+
+    def daily_interest(self, balance: Decimal, bps: int) -> Decimal:
+        # exact whenever the quotient is a tie (it then terminates within 28 digits), so the
+        # result equals interest_units' (tested)
+        return (balance * bps / _YEAR).quantize(Q4, rounding=ROUND_HALF_EVEN)
 
     def exact(self, value: Decimal) -> Decimal:
         return value
