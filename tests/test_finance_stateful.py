@@ -20,6 +20,7 @@ from lab.finance.stores import MemoryStore
 
 STEPS = int(os.environ.get("LAB_FINANCE_STEPS") or 300)
 PER_RUN = min(STEPS, 1_000 if STEPS > 300 else 60)
+DONE: dict[str, int] = {}  # steps checked (the invariants run after each), by money
 IDS = [a[0] for a in ACCOUNTS] + ["A9"]
 amounts = st.one_of(
     st.decimals(min_value="0.0001", max_value="30000", places=4).map(str),
@@ -94,6 +95,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def conserved(self):
+        DONE[self.money_name] = DONE.get(self.money_name, 0) + 1
         if self.money_name != "float":
             assert self.ledger.balance_total() == self.ledger.expected_total()
 
@@ -103,6 +105,8 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def teardown(self):
         assert replay(self.store, self.money).view() == self.ledger.view()
+        if os.environ.get("LAB_FINANCE_STEPS"):
+            print(f"{self.money_name}: {DONE[self.money_name]} steps checked so far")
 
 
 def _machine(money: str) -> type:
