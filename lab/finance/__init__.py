@@ -243,6 +243,6 @@ SYSTEM = System(
     options=command.OPTIONS,
     open_input=command.open_input,
     render=command.render,
-    sweep=Sweep(("small", "medium"), ("money", "store", "replay", "lookup", "apply"), 3),
+    sweep=Sweep(("small",), ("money", "store", "replay", "lookup", "apply"), 5),
 )
 strategies.register(SYSTEM)
