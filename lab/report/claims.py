@@ -142,11 +142,17 @@ CLAIMS: tuple[Claim, ...] = (
         text="Process transaction: <1ms, O(1)",
         where=_TABLE,
         system="finance",
-        tier="large",
+        tier="medium",
         measure="item",
         time_bound_s=1e-3,
         growth_bound=O1_EXPONENT,
-        reading="median time per transaction <= 1 ms; peak heap grows with exponent <= 0.1",
+        growth_of="time",
+        growth_tiers=("tiny", "small", "medium"),
+        reading="median time per transaction <= 1 ms at medium (100K transactions; every rule, check and "
+        "event on, the log replayed); O(1): the time per transaction does not grow with the history, its "
+        "exponent across tiny, small and medium (1K to 100K transactions) <= 0.1, the whole 95% interval "
+        "of the fit inside the bound. Measured at medium, not large: one 1M-transaction run takes about a "
+        "minute here, and the claim's repeats and memray run would not fit the main job's ten minutes",
     ),
     Claim(
         id="etl-1m",

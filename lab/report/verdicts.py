@@ -154,11 +154,13 @@ def evaluate(claim: Claim, records: Sequence[Record], name: str) -> Verdict:
 
 def _growth(claim: Claim, records: Sequence[Record]) -> tuple[float | None, Check]:
     field = "peak_bytes" if claim.growth_of == "memory" else "median_s"
+    # a claim on the time per item fits that time (median / items), not the whole run's
+    per_item = claim.growth_of == "time" and claim.measure == "item"
     points = []
     for tier in claim.growth_tiers:
         r = latest([r for r in records if r["tier"] == tier], field)
         if r is not None and r.get("n"):
-            points.append((r["n"], r[field]))
+            points.append((r["n"], r[field] / r["n"] if per_item else r[field]))
     fit = fit_growth([n for n, _ in points], [c for _, c in points]) if points else None
     name = f"{'heap' if claim.growth_of == 'memory' else 'time'} growth"
     tiers = ", ".join(claim.growth_tiers)
