@@ -43,11 +43,16 @@ def topk(
     """Exact top-``k`` neighbours of each product in ``queries`` among ``pool`` (default: every
     product): ``(ids, scores)`` as :func:`rank` gives them."""
     queries = np.asarray(queries, dtype=np.int64)
-    pool = np.arange(len(embeddings)) if pool is None else np.asarray(pool, dtype=np.int64)
+    if pool is None:
+        pool = np.arange(len(embeddings))
+        approx = embeddings[queries] @ embeddings.T  # no copy of the catalogue
+        approx[np.arange(len(queries)), queries] = -np.inf
+    else:
+        pool = np.asarray(pool, dtype=np.int64)
+        approx = embeddings[queries] @ embeddings[pool].T
+        approx[pool[None, :] == queries[:, None]] = -np.inf
     if k > len(pool) - 1:
         raise ValueError(f"k={k} is more than the {len(pool) - 1} other products to rank")
-    approx = embeddings[queries] @ embeddings[pool].T
-    approx[pool[None, :] == queries[:, None]] = -np.inf
     m = min(k + EXTRA, len(pool))
     if m < len(pool):
         picked = np.argpartition(-approx, m - 1, axis=1)[:, :m]

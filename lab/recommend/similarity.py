@@ -93,7 +93,7 @@ def _faiss(workload: Workload, nprobe: int) -> Similar:
     import faiss
 
     embeddings = np.ascontiguousarray(workload.embeddings)
-    lists = max(4, min(int(np.sqrt(workload.products)), workload.products // 39))
+    lists = max(1, min(int(np.sqrt(workload.products)), workload.products // 39))
     path = workload.folder / f"faiss-ivf{lists}.index"
     if path.exists():
         index = faiss.read_index(str(path))
