@@ -97,6 +97,7 @@ class Claim:
 
 _TABLE = "Performance Benchmarks table"
 _STREAMING = _frozen({"engine": "lab", "reader": "generator", "stats": "welford"})
+_COMPACT = _frozen({"similarity": "numpy", "cache": "compact"})
 
 #: Every claim, in the order the course makes them.
 CLAIMS: tuple[Claim, ...] = (
@@ -132,10 +133,12 @@ CLAIMS: tuple[Claim, ...] = (
         where=_TABLE,
         system="recommend",
         tier="large",
+        choices=_COMPACT,
         measure="item",
         time_bound_s=1e-3,
         memory_bound_bytes=128 * MB,
-        reading="median time per recommendation <= 1 ms; peak heap <= 128 MB",
+        reading="median time per recommendation <= 1 ms, the in-process tier loaded with 1M neighbour "
+        "lists inside the timed run; peak heap <= 128 MB",
     ),
     Claim(
         id="transaction",
@@ -180,6 +183,7 @@ CLAIMS: tuple[Claim, ...] = (
         where="Self-Assessment, lesson 3",
         system="recommend",
         tier="large",
+        choices=_COMPACT,
         counts=(CountBound("similarities cached", "similarities_cached", 1_000_000),),
         reading="the run's count similarities_cached >= 1,000,000",
     ),
@@ -189,8 +193,10 @@ CLAIMS: tuple[Claim, ...] = (
         where="Common Questions (cache_info)",
         system="recommend",
         tier="large",
+        choices=_frozen({"similarity": "numpy", "cache": "three-tier"}),
         counts=(CountBound("hit rate", "cache_hits", 0.70, ("cache_hits", "cache_misses")),),
-        reading="cache_hits / (cache_hits + cache_misses) >= 0.70",
+        reading="cache_hits / (cache_hits + cache_misses) >= 0.70 for the in-process lru "
+        "(maxsize 10,000, as the course's) of the three tiers, Zipf requests (exponent 1.1)",
     ),
 )
 
