@@ -257,6 +257,6 @@ SYSTEM = System(
     options=command.OPTIONS,
     settings_from=command.settings_from,
     render=command.render,
-    sweep=Sweep(("tiny", "small"), ("similarity", "cache"), 3),
+    sweep=Sweep(("tiny", "small"), ("similarity", "cache"), 5),
 )
 strategies.register(SYSTEM)
