@@ -26,7 +26,7 @@ from lab.report.summary import human_bytes, human_seconds
 from lab.strategies import System, label, parse_settings
 from lab.systems import get_system, systems
 
-__all__ = ["add_parser", "system_parser", "load_workload", "print_run"]
+__all__ = ["add_parser", "system_parser", "load_workload", "print_run", "alerted", "ALERT_EXIT"]
 
 #: The tier a run uses when none is named.
 DEFAULT_TIER = "small"
@@ -163,7 +163,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     steps = args.warmup + args.repeat + (1 if args.memory else 0)
     with bytes_bar() as progress, graceful_stop() as stopping:
         if streamed:
-            rows = f"{workload.rows:,} generated {system.unit}"
+            rows = f"{workload.rows:,} generated {system.unit}" if workload.rows else system.unit
             err.print(f"streaming {rows} once; Ctrl-C stops with a partial answer")
         title = f"{system.name} {label(choices)}"
         runs = progress.add_task(title, total=steps)
@@ -197,9 +197,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         document = {**encode(dict(record)), "details": encode(outcome.details)}
         print(json.dumps(document, indent=2, default=str, allow_nan=False))
-        return 0
-    print_run(system, record, outcome)
-    return 0
+    else:
+        print_run(system, record, outcome)
+    return alerted(outcome)
+
+
+#: The exit code of a run whose outcome raised an alert (``details["alerts"]``).
+ALERT_EXIT = 3
+
+
+def alerted(outcome: Outcome) -> int:
+    """0, or :data:`ALERT_EXIT` when the outcome's details hold alerts (each printed on stderr)."""
+    alerts = outcome.details.get("alerts") or []
+    for alert in alerts:
+        err.print(f"[bold red]alert[/]: {json.dumps(encode(alert), sort_keys=True, default=str)}")
+    return ALERT_EXIT if alerts else 0
 
 
 def print_run(system: System, record: Record, outcome: Outcome) -> None:

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from lab import harness, tiers
 from lab.cli.common import err, out, progress_bar
+from lab.errors import UsageError
 from lab.measure import Record, new_run_id
 from lab.paths import results_dir
 from lab.report.publish import write_sweep
@@ -109,19 +110,25 @@ def sweep_one(system: System, args: argparse.Namespace) -> list[Record]:
             progress.remove_task(prep)
             for choices in runnable:
                 progress.update(overall, description=f"{system.name} {tier.name}: {label(choices)}")
-                measured = harness.measure_run(
-                    system,
-                    workload,
-                    tier.name,
-                    choices,
-                    repeat=repeat,
-                    warmup=args.warmup,
-                    memory=not args.no_memory,
-                    on_step=lambda phase: progress.advance(overall),
-                    run_id=run_id,
-                    instructions=args.calls if args.metric == "instructions" else 0,
-                    seed=args.seed,
-                )
+                try:
+                    measured = harness.measure_run(
+                        system,
+                        workload,
+                        tier.name,
+                        choices,
+                        repeat=repeat,
+                        warmup=args.warmup,
+                        memory=not args.no_memory,
+                        on_step=lambda phase: progress.advance(overall),
+                        run_id=run_id,
+                        instructions=args.calls if args.metric == "instructions" else 0,
+                        seed=args.seed,
+                    )
+                except UsageError as exc:  # a combination the system refuses at this tier
+                    err.print(f"[yellow]skipped[/] {system.name} {tier.name} {label(choices)}: {exc}")
+                    skipped.append((choices, f"{tier.name}: {exc}"))
+                    progress.advance(overall, steps_each)
+                    continue
                 records.append(measured.record)
     rows = summarize(records, system.reference())
     _print(system, rows)

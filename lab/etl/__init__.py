@@ -1,0 +1,223 @@
+"""Lesson 5, ETL: extract records from files (and a paginated HTTP API), validate, clean, enrich
+and de-duplicate them against a declared schema, and load them into SQLite or PostgreSQL by
+upsert on the natural key, a transaction per batch, with a watermark per source and every
+rejected record quarantined with its reason.
+
+A measured run loads the tier's input into an empty destination; the answer is the
+destination's content in aggregate (identical for every strategy) and the counts
+``extracted == loaded + quarantined + duplicates``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab import services, strategies
+from lab.errors import UsageError
+from lab.etl import command
+from lab.etl.destinations import Destination, open_destination
+from lab.etl.extract import open_records
+from lab.etl.pipeline import Result, alerts, run_pipeline
+from lab.etl.schema import TRANSACTIONS, Schema, load_schema
+from lab.etl.workload import Workload, prepare
+from lab.outcome import Outcome, fingerprint
+from lab.strategies import Axis, Strategy, Sweep, System
+
+__all__ = ["SYSTEM", "State", "setup", "run", "reset", "teardown", "outcome_of"]
+
+PARAMS = {"batch_size": 5_000, "alert_quarantine_bp": 1_000, "restart": 0}
+#: The most records ``load=row`` (a commit per row) is run on: beyond, it takes minutes.
+ROW_LIMIT = 100_000
+
+
+@dataclass
+class State:
+    """What a run needs, made outside the timed region: the input, its schema, the destination."""
+
+    workload: Workload
+    schema: Schema
+    dest: Destination
+    path: Path
+    fmt: str
+    source: str
+    cleanup: list[Callable[[], None]] = field(default_factory=list)
+
+
+def _conflict(choices: Mapping[str, str]) -> str | None:
+    if choices.get("load") == "copy" and choices.get("destination", "sqlite") != "postgres":
+        return "COPY is PostgreSQL's: load=copy needs destination=postgres"
+    return None
+
+
+def setup(workload: Workload, choices: Mapping[str, str], params: Mapping[str, Any]) -> State:
+    """Open the destination (a fresh SQLite file, or a schema of its own in PostgreSQL) and pick
+    the input file of the chosen source format."""
+    if choices.get("load") == "row" and (workload.rows or 0) > ROW_LIMIT:
+        raise UsageError(
+            f"load=row commits every row (a few thousand a second here): {workload.rows:,} rows would take "
+            f"many minutes; use it on tiers of at most {ROW_LIMIT:,} rows (small, medium)"
+        )
+    schema = load_schema(workload.schema_path) if workload.schema_path else TRANSACTIONS
+    cleanup: list[Callable[[], None]] = []
+    fmt = choices.get("source", "csv")
+    path = workload.path
+    if workload.tier is not None and fmt == "ndjson":
+        path = workload.ndjson()
+    elif workload.tier is None:
+        fmt = workload.fmt
+    into = workload.into
+    if into is None:
+        if choices.get("destination", "sqlite") == "postgres":
+            into = services.url("postgres")
+        else:
+            folder = Path(tempfile.mkdtemp(prefix="lab-etl-"))
+            cleanup.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+            into = str(folder / "destination.db")
+    own = workload.into is None
+    namespace = f"lab_etl_{os.getpid()}" if own else "lab_etl"
+    dest = open_destination(schema, into, namespace)
+    dest.open()
+    if own:
+        dest.clear()
+    return State(workload, schema, dest, path, fmt, str(path.resolve()), cleanup)
+
+
+def reset(state: State) -> None:
+    """An empty destination: the next run loads everything again."""
+    if state.workload.into is None:
+        state.dest.clear()
+
+
+def teardown(state: State) -> None:
+    try:
+        if state.workload.into is None and hasattr(state.dest, "drop"):
+            state.dest.drop()  # the run's own PostgreSQL schema
+    finally:
+        state.dest.close()
+        for step in state.cleanup:
+            step()
+
+
+def run(
+    state: State,
+    *,
+    engine: str = "lab",
+    source: str = "csv",
+    destination: str = "sqlite",
+    load: str = "batch",
+    mode: str = "stream",
+    batch_size: int = PARAMS["batch_size"],
+    alert_quarantine_bp: int = PARAMS["alert_quarantine_bp"],
+    restart: int = PARAMS["restart"],
+    fail_after: int = 0,
+    stop: Callable[[], bool] | None = None,
+    **options: Any,
+) -> Outcome:
+    """Extract, transform and load the state's input; the outcome holds the destination's content
+    in aggregate, the counts, and the times per stage."""
+    records = open_records(state.path, state.schema, state.fmt)
+    result = run_pipeline(
+        records,
+        state.schema,
+        state.dest,
+        state.source,
+        load=load,
+        mode=mode,
+        batch_size=batch_size,
+        restart=bool(restart),
+        fail_after=fail_after,
+        stop=stop,
+    )
+    return outcome_of(result, state.dest, alert_quarantine_bp)
+
+
+def outcome_of(result: Result, dest: Destination, alert_quarantine_bp: int) -> Outcome:
+    """The outcome of a pipeline run: the destination in aggregate, counts, stages, alerts."""
+    answer = dest.summary()
+    counts = dict(result.counts)
+    details: dict[str, Any] = {
+        "source": result.source,
+        "load_id": result.load_id,
+        "batches": result.batches,
+        "resumed_from": result.resumed_from,
+        "totals": result.totals,
+        "invariant": "extracted == loaded + quarantined + duplicates",
+        "invariant_holds": result.invariant_holds,
+        "stage_s": result.stage_s,
+        "reasons": dict(result.reasons),
+        "already_loaded": result.already_loaded,
+    }
+    total = result.stage_s.get("total") or 0.0
+    if total:
+        details["rows_per_s"] = counts["extracted"] / total
+    raised = alerts(result, alert_quarantine_bp)
+    if raised:
+        details["alerts"] = raised
+    return Outcome(answer, fingerprint(answer), counts["extracted"], counts, details)
+
+
+S = Strategy
+SYSTEM = System(
+    name="etl",
+    description="extract, validate, clean, de-duplicate and load into SQLite or PostgreSQL (lesson 5)",
+    unit="rows",
+    axes=(
+        Axis(
+            "source",
+            "where the records come from",
+            (
+                S("csv", "a CSV file read by the csv module, streamed"),
+                S("ndjson", "a JSON-lines file, one object per line, streamed"),
+            ),
+            reference="csv",
+        ),
+        Axis(
+            "destination",
+            "where the rows are loaded",
+            (
+                S("sqlite", "a SQLite file (WAL, synchronous=NORMAL)"),
+                S("postgres", "PostgreSQL, a schema of the run's own", services=("postgres",)),
+            ),
+            reference="sqlite",
+        ),
+        Axis(
+            "load",
+            "how a batch is written (upsert by natural key; rows, rejections, watermark in one commit)",
+            (
+                S("batch", "executemany per batch of batch_size records, one transaction each"),
+                S("row", "one statement and one commit per row (small tiers only)"),
+                S("row-tx", "one statement per row, one transaction for the whole load"),
+                S("copy", "PostgreSQL COPY into a staging table, then one upsert from it, per batch"),
+            ),
+            reference="batch",
+        ),
+        Axis(
+            "mode",
+            "how records flow between the stages",
+            (
+                S("stream", "generators end to end: memory bounded by one batch"),
+                S("materialize", "a list per stage: every record, then every transformed record"),
+            ),
+            reference="stream",
+        ),
+    ),
+    params=PARAMS,
+    conflict=_conflict,
+    prepare=prepare,
+    setup=setup,
+    run=run,
+    reset=reset,
+    teardown=teardown,
+    options=command.OPTIONS,
+    open_input=command.open_input,
+    settings_from=command.settings_from,
+    render=command.render,
+    sweep=Sweep(("small",), ("source", "destination", "load", "mode"), 5),
+)
+strategies.register(SYSTEM)
