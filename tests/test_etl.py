@@ -83,6 +83,22 @@ def test_postgres_strategies_load_what_sqlite_loads(tiny, tmp_path, service):
     assert outcome.answer == run_once(SYSTEM, tiny, SYSTEM.reference()).answer
 
 
+@pytest.mark.parametrize("engine", ["pandas", "dlt"])
+def test_peers_load_the_same_rows_into_the_same_destination(tiny, tmp_path, engine):
+    reason = SYSTEM.axis("engine").get(engine).unavailable()
+    if reason:
+        pytest.skip(reason)
+    from lab.etl.peers import PEERS
+
+    with SqliteDestination(TRANSACTIONS, tmp_path / "ref.db") as ref:
+        expected = load(tiny.path, ref, batch_size=100).counts, ref.digest()
+    with SqliteDestination(TRANSACTIONS, tmp_path / "peer.db") as dest:
+        result = PEERS[engine](tiny.path, TRANSACTIONS, dest, str(tiny.path), 100)
+        assert (result.counts, dest.digest()) == expected
+    outcome = run_once(SYSTEM, tiny, SYSTEM.complete({"engine": engine}))
+    assert outcome.fingerprint == run_once(SYSTEM, tiny, SYSTEM.reference()).fingerprint
+
+
 def test_counts_name_every_record(tiny, tmp_path):
     with SqliteDestination(TRANSACTIONS, tmp_path / "d.db") as dest:
         result = load(tiny.path, dest, batch_size=100)

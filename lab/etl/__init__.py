@@ -23,6 +23,7 @@ from lab.errors import UsageError
 from lab.etl import command
 from lab.etl.destinations import Destination, open_destination
 from lab.etl.extract import open_records
+from lab.etl.peers import PEERS
 from lab.etl.pipeline import Result, alerts, run_pipeline
 from lab.etl.schema import TRANSACTIONS, Schema, load_schema
 from lab.etl.workload import Workload, prepare
@@ -49,7 +50,18 @@ class State:
     cleanup: list[Callable[[], None]] = field(default_factory=list)
 
 
+#: The axes of lab's own pipeline, which a peer engine replaces whole.
+OWN_AXES = ("source", "load", "mode")
+
+
+def _applies(axis: str, chosen: Mapping[str, str]) -> bool:
+    return axis not in OWN_AXES or chosen.get("engine", "lab") == "lab"
+
+
 def _conflict(choices: Mapping[str, str]) -> str | None:
+    engine = choices.get("engine", "lab")
+    if engine != "lab" and choices.get("destination", "sqlite") != "sqlite":
+        return f"the {engine} peer loads into SQLite here"
     if choices.get("load") == "copy" and choices.get("destination", "sqlite") != "postgres":
         return "COPY is PostgreSQL's: load=copy needs destination=postgres"
     return None
@@ -121,6 +133,9 @@ def run(
 ) -> Outcome:
     """Extract, transform and load the state's input; the outcome holds the destination's content
     in aggregate, the counts, and the times per stage."""
+    if engine != "lab":
+        result = PEERS[engine](state.path, state.schema, state.dest, state.source, batch_size)
+        return outcome_of(result, state.dest, alert_quarantine_bp)
     records = open_records(state.path, state.schema, state.fmt)
     result = run_pipeline(
         records,
@@ -169,6 +184,24 @@ SYSTEM = System(
     unit="rows",
     axes=(
         Axis(
+            "engine",
+            "who runs the pipeline",
+            (
+                S("lab", "lab's own pipeline (the source, load and mode axes)"),
+                S(
+                    "pandas",
+                    "pandas read_csv(chunksize=batch_size), vectorised checks, to_sql, an upsert per chunk",
+                    packages=("pandas",),
+                ),
+                S(
+                    "dlt",
+                    "dlt: the checked pandas chunks as Arrow tables, one merge pipeline run (sqlalchemy)",
+                    packages=("dlt", "sqlalchemy", "pandas"),
+                ),
+            ),
+            reference="lab",
+        ),
+        Axis(
             "source",
             "where the records come from",
             (
@@ -208,6 +241,7 @@ SYSTEM = System(
         ),
     ),
     params=PARAMS,
+    applies=_applies,
     conflict=_conflict,
     prepare=prepare,
     setup=setup,
@@ -218,6 +252,6 @@ SYSTEM = System(
     open_input=command.open_input,
     settings_from=command.settings_from,
     render=command.render,
-    sweep=Sweep(("small",), ("source", "destination", "load", "mode"), 5),
+    sweep=Sweep(("small",), ("engine", "source", "destination", "load", "mode"), 5),
 )
 strategies.register(SYSTEM)

@@ -144,6 +144,17 @@ class Destination:
         cur.execute(self.upsert_sql, row)
         return max(cur.rowcount, 0)
 
+    def upsert_from(self, stage: str) -> int:
+        """Upsert every row of the table ``stage`` (the destination's columns, load id last)."""
+        conflict = self.upsert_sql.split(" ON CONFLICT ", 1)[1]
+        cols = ", ".join(self.cols)
+        cur = self.conn.cursor()
+        cur.execute(
+            f"INSERT INTO {self.qualified(self.table)} ({cols}) SELECT {cols} FROM {stage} WHERE true "
+            f"ON CONFLICT {conflict}"
+        )
+        return max(cur.rowcount, 0)
+
     def copy(self, rows: Iterable[tuple]) -> int:
         raise LabError(f"load=copy is PostgreSQL's COPY; {self.kind} has none")
 
@@ -324,12 +335,7 @@ class PostgresDestination(Destination):
         with cur.copy(f"COPY etl_stage ({', '.join(self.cols)}) FROM STDIN") as copy:
             for r in rows:
                 copy.write_row(r)
-        body = self.upsert_sql.split(" VALUES ", 1)[1].split(" ON CONFLICT ", 1)[1]
-        cur.execute(
-            f"INSERT INTO {self.qualified(self.table)} ({', '.join(self.cols)}) "
-            f"SELECT {', '.join(self.cols)} FROM etl_stage ON CONFLICT {body}"
-        )
-        written = max(cur.rowcount, 0)
+        written = self.upsert_from("etl_stage")
         cur.execute("TRUNCATE etl_stage")
         return written
 
