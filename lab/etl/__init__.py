@@ -21,6 +21,7 @@ from typing import Any
 from lab import services, strategies
 from lab.errors import UsageError
 from lab.etl import command
+from lab.etl.api import api_records, serving
 from lab.etl.destinations import Destination, open_destination
 from lab.etl.extract import open_records
 from lab.etl.peers import PEERS
@@ -48,6 +49,8 @@ class State:
     fmt: str
     source: str
     cleanup: list[Callable[[], None]] = field(default_factory=list)
+    #: The base URL of the API serving the input (``source=api``).
+    api_url: str | None = None
 
 
 #: The axes of lab's own pipeline, which a peer engine replaces whole.
@@ -77,12 +80,26 @@ def setup(workload: Workload, choices: Mapping[str, str], params: Mapping[str, A
         )
     schema = load_schema(workload.schema_path) if workload.schema_path else TRANSACTIONS
     cleanup: list[Callable[[], None]] = []
-    fmt = choices.get("source", "csv")
-    path = workload.path
-    if workload.tier is not None and fmt == "ndjson":
-        path = workload.ndjson()
-    elif workload.tier is None:
-        fmt = workload.fmt
+    try:
+        return _setup(workload, choices, schema, cleanup)
+    except BaseException:
+        for step in cleanup:
+            step()
+        raise
+
+
+def _setup(
+    workload: Workload, choices: Mapping[str, str], schema: Schema, cleanup: list[Callable[[], None]]
+) -> State:
+    fmt = choices.get("source", "csv") if workload.tier is not None else workload.fmt
+    path = workload.ndjson() if fmt == "ndjson" and workload.tier is not None else workload.path
+    source = str(path.resolve())
+    api_url = None
+    if fmt == "api":
+        served = serving(path)
+        api_url = served.__enter__()
+        cleanup.append(lambda: served.__exit__(None, None, None))
+        source = f"api:{workload.name}"
     into = workload.into
     if into is None:
         if choices.get("destination", "sqlite") == "postgres":
@@ -97,7 +114,7 @@ def setup(workload: Workload, choices: Mapping[str, str], params: Mapping[str, A
     dest.open()
     if own:
         dest.clear()
-    return State(workload, schema, dest, path, fmt, str(path.resolve()), cleanup)
+    return State(workload, schema, dest, path, fmt, source, cleanup, api_url)
 
 
 def reset(state: State) -> None:
@@ -136,7 +153,11 @@ def run(
     if engine != "lab":
         result = PEERS[engine](state.path, state.schema, state.dest, state.source, batch_size)
         return outcome_of(result, state.dest, alert_quarantine_bp)
-    records = open_records(state.path, state.schema, state.fmt)
+    stats: dict[str, int] = {}
+    if state.api_url is not None:
+        records = api_records(state.api_url, state.schema, stats=stats)
+    else:
+        records = open_records(state.path, state.schema, state.fmt)
     result = run_pipeline(
         records,
         state.schema,
@@ -149,7 +170,10 @@ def run(
         fail_after=fail_after,
         stop=stop,
     )
-    return outcome_of(result, state.dest, alert_quarantine_bp)
+    outcome = outcome_of(result, state.dest, alert_quarantine_bp)
+    if stats:
+        outcome.details["api"] = stats
+    return outcome
 
 
 def outcome_of(result: Result, dest: Destination, alert_quarantine_bp: int) -> Outcome:
@@ -207,6 +231,11 @@ SYSTEM = System(
             (
                 S("csv", "a CSV file read by the csv module, streamed"),
                 S("ndjson", "a JSON-lines file, one object per line, streamed"),
+                S(
+                    "api",
+                    "a paginated HTTP JSON API on loopback (lab's web framework on a WSGI server), "
+                    "retried with backoff on transient errors",
+                ),
             ),
             reference="csv",
         ),
