@@ -24,6 +24,7 @@ from lab.etl import command
 from lab.etl.api import api_records, serving
 from lab.etl.destinations import Destination, open_destination
 from lab.etl.extract import open_records
+from lab.etl.partitions import run_partitions
 from lab.etl.peers import PEERS
 from lab.etl.pipeline import Result, alerts, run_pipeline
 from lab.etl.schema import TRANSACTIONS, Schema, load_schema
@@ -51,13 +52,21 @@ class State:
     cleanup: list[Callable[[], None]] = field(default_factory=list)
     #: The base URL of the API serving the input (``source=api``).
     api_url: str | None = None
+    #: Where the destination is (for partitions, which open their own connections).
+    into: str = ""
+    namespace: str = "lab_etl"
 
 
 #: The axes of lab's own pipeline, which a peer engine replaces whole.
-OWN_AXES = ("source", "load", "mode")
+OWN_AXES = ("source", "load", "mode", "executor")
+#: The sources the executor axis can cut into partitions.
+PARTITIONED = ("csv", "ndjson")
+WORKERS = "its work runs in worker processes, which memray does not follow"
 
 
 def _applies(axis: str, chosen: Mapping[str, str]) -> bool:
+    if axis == "executor":
+        return chosen.get("engine", "lab") == "lab" and chosen.get("source", "csv") in PARTITIONED
     return axis not in OWN_AXES or chosen.get("engine", "lab") == "lab"
 
 
@@ -114,7 +123,7 @@ def _setup(
     dest.open()
     if own:
         dest.clear()
-    return State(workload, schema, dest, path, fmt, source, cleanup, api_url)
+    return State(workload, schema, dest, path, fmt, source, cleanup, api_url, into, namespace)
 
 
 def reset(state: State) -> None:
@@ -141,6 +150,7 @@ def run(
     destination: str = "sqlite",
     load: str = "batch",
     mode: str = "stream",
+    executor: str = "serial",
     batch_size: int = PARAMS["batch_size"],
     alert_quarantine_bp: int = PARAMS["alert_quarantine_bp"],
     restart: int = PARAMS["restart"],
@@ -152,6 +162,11 @@ def run(
     in aggregate, the counts, and the times per stage."""
     if engine != "lab":
         result = PEERS[engine](state.path, state.schema, state.dest, state.source, batch_size)
+        return outcome_of(result, state.dest, alert_quarantine_bp)
+    if executor != "serial":
+        schema_path = str(state.workload.schema_path) if state.workload.schema_path else None
+        args = (state.path, schema_path, state.fmt, state.into, state.namespace, load, mode, batch_size)
+        result = run_partitions(executor, *args, bool(restart))
         return outcome_of(result, state.dest, alert_quarantine_bp)
     stats: dict[str, int] = {}
     if state.api_url is not None:
@@ -268,6 +283,26 @@ SYSTEM = System(
             ),
             reference="stream",
         ),
+        Axis(
+            "executor",
+            "where the partitions of the input file are loaded",
+            (
+                S("serial", "the whole file in this process, one partition"),
+                S(
+                    "processes",
+                    "one partition per core (byte ranges on line starts), each loaded by a process of a "
+                    "pool with its own connection, transactions and watermark",
+                    memory_note=WORKERS,
+                ),
+                S(
+                    "dask",
+                    "the partitions on a dask.distributed cluster (LAB_DASK_SCHEDULER, else a LocalCluster "
+                    "made for the run)",
+                    packages=("distributed",),
+                ),
+            ),
+            reference="serial",
+        ),
     ),
     params=PARAMS,
     applies=_applies,
@@ -281,6 +316,6 @@ SYSTEM = System(
     open_input=command.open_input,
     settings_from=command.settings_from,
     render=command.render,
-    sweep=Sweep(("small",), ("engine", "source", "destination", "load", "mode"), 5),
+    sweep=Sweep(("small",), ("engine", "source", "destination", "load", "mode", "executor"), 5),
 )
 strategies.register(SYSTEM)

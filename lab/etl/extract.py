@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -75,20 +75,25 @@ def csv_records(path: Path, schema: Schema, delimiter: str = ",") -> Iterator[Re
 def ndjson_records(path: Path, schema: Schema) -> Iterator[Record]:
     """One record per non-blank line of a JSON-lines file; each an object holding the schema's
     fields (values as text; a missing key is an empty value)."""
-    names = schema.names
     with _text(_open(path)) as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line, parse_float=str, parse_int=str)
-            except ValueError as exc:
-                yield number, Bad(f"not JSON: {exc}", line.rstrip("\r\n"))
-                continue
-            if not isinstance(obj, dict):
-                yield number, Bad("not a JSON object", line.rstrip("\r\n"))
-                continue
-            yield number, as_fields(obj, names)
+        yield from ndjson_lines(f, schema)
+
+
+def ndjson_lines(lines: Iterable[str], schema: Schema, first: int = 1) -> Iterator[Record]:
+    """The records of JSON lines, numbered from ``first``."""
+    names = schema.names
+    for number, line in enumerate(lines, first):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line, parse_float=str, parse_int=str)
+        except ValueError as exc:
+            yield number, Bad(f"not JSON: {exc}", line.rstrip("\r\n"))
+            continue
+        if not isinstance(obj, dict):
+            yield number, Bad("not a JSON object", line.rstrip("\r\n"))
+            continue
+        yield number, as_fields(obj, names)
 
 
 def as_fields(obj: dict, names: Sequence[str]) -> list[str]:
