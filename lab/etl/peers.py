@@ -155,8 +155,10 @@ def dlt_engine(path: Path, schema: Schema, dest: Destination, source: str, batch
         raise UsageError("engine=dlt loads the tier's transactions into SQLite only")
     started = time.perf_counter()
     load_id = dest.next_load_id()
-    dest.conn.execute(f"DROP TABLE IF EXISTS {dest.table}")  # dlt makes its own
-    dest.commit()
+    columns = {row[1] for row in dest.conn.execute(f"PRAGMA table_info({dest.table})")}
+    if "load_id" in columns:  # lab's own table: dlt makes its own, which it then keeps track of
+        dest.conn.execute(f"DROP TABLE {dest.table}")
+        dest.commit()
     counts = dict.fromkeys(("extracted", "loaded", "quarantined", "duplicates"), 0)
     kept = [0]
 
