@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lab import tiers
 from lab.cli import main
@@ -399,3 +401,33 @@ def test_the_executor_axis_loads_what_serial_loads(tiny):
     outcome = run_once(SYSTEM, tiny, SYSTEM.complete({"executor": "processes"}))
     assert outcome.fingerprint == run_once(SYSTEM, tiny, SYSTEM.reference()).fingerprint
     assert outcome.details["invariant_holds"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                ["1", "0", "-1", " 7", "1_0", "+3", "", "x", "12.34", "1.5", "-2.00", "$3.00", "1..00"]
+            ),
+            st.sampled_from(["dining", " Dining", "DINING", "gambling", "", "din\udcffing"]),
+            st.sampled_from(
+                ["2024-01-01T10:00:00", "2024-01-01 10:00:00", "2024-13-01T10:00:00", "2024-01-01T10:00:00Z"]
+            ),
+            st.text(max_size=12),
+        ),
+        min_size=4,
+        max_size=6,
+    )
+)
+def test_the_fast_path_agrees_with_the_careful_one(raw):
+    fast = TRANSACTIONS.compile()
+    careful = TRANSACTIONS._careful([{} for _ in TRANSACTIONS.fields], ())
+
+    def outcome(fn):
+        try:
+            return fn(list(raw))
+        except Reject as exc:
+            return str(exc)
+
+    assert outcome(fast) == outcome(careful)

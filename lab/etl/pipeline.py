@@ -82,20 +82,24 @@ class Result:
         return c["extracted"] == c["loaded"] + c["quarantined"] + c["duplicates"]
 
 
-def transform(records: Iterable[Record], clean: Callable[[list[str]], tuple]) -> Iterator[tuple]:
-    """Each record as ``(position, fields, row, reason)``: a clean row, or ``None`` and why not."""
+def transform(records: Iterable[Record], clean: Callable[[list[str]], tuple]) -> Iterator[Record]:
+    """Each record with its fields replaced by the clean row (a tuple), or by a :class:`Bad`
+    holding the reason and the raw content."""
     for pos, fields in records:
         if type(fields) is list:
             try:
-                yield pos, fields, clean(fields), None
+                yield pos, clean(fields)
             except Reject as exc:
-                yield pos, fields, None, str(exc)
+                yield pos, Bad(str(exc), raw_text(fields))
         else:
-            yield pos, fields, None, fields.reason if isinstance(fields, Bad) else "not a record"
+            yield pos, fields
 
 
-def batches(items: Iterable[tuple], schema: Schema, size: int) -> Iterator[Batch]:
-    """Group transformed records into batches of ``size`` input records."""
+def batches(
+    records: Iterable[Record], schema: Schema, size: int, clean: Callable[[list[str]], tuple] | None = None
+) -> Iterator[Batch]:
+    """Group records into batches of ``size`` input records; raw fields (lists) are cleaned on the
+    way with ``clean``, clean rows (tuples, from :func:`transform`) are taken as they are."""
     names = schema.names
     where = [names.index(k) for k in schema.key]
     single = where[0] if len(where) == 1 else None
@@ -103,11 +107,23 @@ def batches(items: Iterable[tuple], schema: Schema, size: int) -> Iterator[Batch
     bad: list[tuple[int, str, str]] = []
     n = dups = 0
     pos = 0
-    for pos, fields, row, why in items:
+    for pos, fields in records:
         n += 1
-        if row is None:
-            bad.append((pos, why, raw_text(fields)))
+        kind = type(fields)
+        if kind is list and clean is not None:
+            try:
+                row = clean(fields)
+            except Reject as exc:
+                bad.append((pos, str(exc), raw_text(fields)))
+                row = None
+        elif kind is tuple:
+            row = fields
         else:
+            bad.append(
+                (pos, fields.reason, fields.raw) if isinstance(fields, Bad) else (pos, "not a record", "")
+            )
+            row = None
+        if row is not None:
             key = row[single] if single is not None else tuple(row[i] for i in where)
             if key in rows:
                 dups += 1
@@ -177,12 +193,13 @@ def run_pipeline(
         t0 = time.perf_counter()
         rest = list(rest)
         t1 = time.perf_counter()
-        items: Iterable[tuple] = list(transform(rest, clean))
+        items: Iterable[Record] = list(transform(rest, clean))
         stage["extract"], stage["transform"] = t1 - t0, time.perf_counter() - t1
+        stream_clean = None
     else:
-        items = transform(rest, clean)
+        items, stream_clean = rest, clean
     done = 0
-    for batch in batches(items, schema, batch_size):
+    for batch in batches(items, schema, batch_size, stream_clean):
         if stop is not None and stop():
             break
         t0 = time.perf_counter()
