@@ -211,21 +211,26 @@ class Destination:
 
     def summary(self) -> dict[str, Any]:
         """The loaded rows in aggregate (a cheap fingerprint of the content): the row count, and per
-        column the sum (numbers) or total length (text) and the count of values; the quarantine's
-        size by reason."""
+        column the sum (numbers) or total length (text), with the count of values where a value
+        may be missing; the quarantine's size."""
         s = self.schema
+        optional = {f.column for f in s.fields if not f.required} | {d.column for d in s.derived}
         parts = ["count(*)"]
         for c, t in zip(s.columns, s.column_types, strict=True):
             parts.append(f"sum({c})" if t == "BIGINT" else f"sum(length({c}))")
-            parts.append(f"count({c})")
+            if c in optional:
+                parts.append(f"count({c})")
         cur = self.conn.cursor()
         cur.execute(f"SELECT {', '.join(parts)} FROM {self.qualified(self.table)}")
-        row = cur.fetchone()
-        columns = {c: [int(row[1 + 2 * i] or 0), int(row[2 + 2 * i])] for i, c in enumerate(s.columns)}
+        values = iter(cur.fetchone())
+        rows = int(next(values))
+        columns = {
+            c: [int(next(values) or 0), *([int(next(values))] if c in optional else [])] for c in s.columns
+        }
         cur.execute(f"SELECT count(*) FROM {self.qualified('etl_quarantine')}")
         (bad,) = cur.fetchone()
         self.conn.commit()
-        return {"rows": int(row[0]), "columns": columns, "quarantined": int(bad)}
+        return {"rows": rows, "columns": columns, "quarantined": int(bad)}
 
     def digest(self) -> str:
         """A hash of every loaded row (without load ids), in key order: the content itself."""
