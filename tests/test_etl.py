@@ -431,3 +431,14 @@ def test_the_fast_path_agrees_with_the_careful_one(raw):
             return str(exc)
 
     assert outcome(fast) == outcome(careful)
+
+
+def test_streaming_keeps_the_heap_to_a_batch_and_materializing_does_not(tmp_path):
+    from lab.measure.memory import peak_heap
+
+    small = prepare(tiers.get("small"))
+    peaks = {}
+    for mode in ("stream", "materialize"):
+        with SqliteDestination(TRANSACTIONS, tmp_path / f"{mode}.db") as dest:
+            peaks[mode], _ = peak_heap(lambda d=dest, m=mode: load(small.path, d, mode=m, batch_size=500))
+    assert peaks["stream"] < 3 * 2**20 < peaks["materialize"], peaks
