@@ -54,10 +54,13 @@ def main() -> None:
             rows.append((f"{destination} {load}", size, outcome.n / median, peak))
             rate = outcome.n / median
             print(f"{destination:8} {load:5} batch {size:>7,}: {rate:>10,.0f} rows/s, {peak / MiB:.1f} MiB")
-    write(rows, args.tier, workload.rows or 0)
+    command = (
+        f"python experiments/batch_size.py --tier {args.tier} --sizes {args.sizes} --repeat {args.repeat}"
+    )
+    write(rows, args.tier, workload.rows or 0, command)
 
 
-def write(rows: list[tuple[str, int, float, int]], tier: str, n: int) -> None:
+def write(rows: list[tuple[str, int, float, int]], tier: str, n: int, command: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -77,7 +80,7 @@ def write(rows: list[tuple[str, int, float, int]], tier: str, n: int) -> None:
     for name, size, rate, peak in rows:
         first = next(r for s, _, r, _ in rows if s == name)
         lines.append(f"| {name} | {size:,} | {rate:,.0f} | {rate / first:.2f}x | {peak / MiB:.1f} |")
-    lines += ["", "Made by `python experiments/batch_size.py --tier " + tier + "`."]
+    lines += ["", f"Made by `{command}`."]
     (OUT / "batch_size.md").write_text("\n".join(lines) + "\n")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     for name in dict.fromkeys(r[0] for r in rows):
