@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lab import harness, tiers
-from lab.recommend import SYSTEM, behaviour, segments
+from lab.recommend import SYSTEM, behaviour, churn, segments
 from lab.recommend.segments import THRESHOLDS as T
 
 #: Users the model tests draw (the generator is cheap; no catalogue is needed).
@@ -64,3 +64,58 @@ def test_segment_counts_name_every_segment(people):
     assert segments.counts(np.array([], dtype=np.int8)) == dict.fromkeys(segments.SEGMENTS, 0)
     churn = {name: people["churned"][codes == i].mean() for i, name in enumerate(segments.SEGMENTS)}
     assert churn["VIP"] < churn["ACTIVE"] < churn["AT_RISK"]
+
+
+@pytest.fixture(scope="module")
+def learnt(people):
+    x, churned = behaviour.features(people), people["churned"]
+    rows = churn.split(USERS, 0)
+    online = churn.train_online(x[rows.train], churned[rows.train])
+    return x, churned, rows, online
+
+
+def test_the_split_is_deterministic_and_disjoint():
+    a, b = churn.split(1000, 0), churn.split(1000, 0)
+    assert np.array_equal(a.train, b.train) and np.array_equal(a.test, b.test)
+    assert len(np.intersect1d(a.train, a.test)) == 0 and len(a.train) + len(a.test) == 1000
+    assert len(a.test) == round(1000 * churn.HELD_OUT)
+
+
+def test_online_churn_is_within_003_of_the_generating_model(people, learnt):
+    x, churned, rows, online = learnt
+    assert online.events == len(rows.train)
+    best = behaviour.generating_auc(people, rows.test)
+    assert abs(churn.auc(churned[rows.test], online.predict_proba(x[rows.test])) - best) <= 0.03
+
+
+def test_online_churn_is_within_its_tolerance_of_a_batch_fit(learnt):
+    x, churned, rows, online = learnt
+    batch = churn.fit_batch(x[rows.train], churned[rows.train])
+    held = churned[rows.test]
+    gap = churn.auc(held, batch.predict_proba(x[rows.test])[:, 1]) - churn.auc(
+        held, online.predict_proba(x[rows.test])
+    )
+    assert abs(gap) <= churn.ONLINE_TOLERANCE
+    same = online.estimator().predict_proba(x[rows.test])[:, 1]
+    assert np.allclose(same, online.predict_proba(x[rows.test]))
+
+
+def test_the_top_features_are_the_true_drivers(learnt):
+    x, churned, rows, online = learnt
+    found = churn.importance(online.estimator(), x[rows.test], churned[rows.test])
+    top = list(found)[: len(behaviour.DRIVERS)]
+    assert set(top) == set(behaviour.DRIVERS)
+    assert all(found[name] > 0.01 for name in top)
+    assert all(abs(v) < 0.005 for name, v in found.items() if name not in behaviour.DRIVERS)
+
+
+def test_ltv_is_near_the_spending_model(people, learnt):
+    x, _, rows, _ = learnt
+    spend = people["future_spend"]
+    model = churn.fit_ltv(x[rows.train], spend[rows.train])
+    errors = churn.ltv_errors(
+        model.predict(x[rows.test]), people["expected_spend"][rows.test], spend[rows.test]
+    )
+    assert errors["mae"] <= 1.15 * errors["mae_truth"]
+    baseline = float(np.mean(np.abs(spend[rows.train].mean() - spend[rows.test])))
+    assert errors["mae"] < 0.8 * baseline
