@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lab import harness, tiers
-from lab.recommend import SYSTEM, behaviour, churn, segments
+from lab.errors import UsageError
+from lab.recommend import SYSTEM, abtest, behaviour, churn, segments
 from lab.recommend.segments import THRESHOLDS as T
 
 #: Users the model tests draw (the generator is cheap; no catalogue is needed).
@@ -119,3 +120,40 @@ def test_ltv_is_near_the_spending_model(people, learnt):
     assert errors["mae"] <= 1.15 * errors["mae_truth"]
     baseline = float(np.mean(np.abs(spend[rows.train].mean() - spend[rows.test])))
     assert errors["mae"] < 0.8 * baseline
+
+
+def test_assignment_is_stable_balanced_and_independent_between_experiments():
+    users = np.arange(100_000)
+    arms = abtest.assign(users, "new-ranker")
+    assert np.array_equal(arms, abtest.assign(users, "new-ranker"))
+    assert np.array_equal(abtest.assign([5, 70_000, 3], "new-ranker"), arms[[5, 70_000, 3]])
+    assert abs(arms.mean() - 0.5) < 4 * np.sqrt(0.25 / len(users))
+    other = abtest.assign(users, "new-banner")
+    assert abs((arms == other).mean() - 0.5) < 4 * np.sqrt(0.25 / len(users))
+
+
+def test_two_proportions_with_the_interval_of_the_lift():
+    found = abtest.compare(100, 1000, 130, 1000)
+    assert found.rate_a == 0.1 and found.rate_b == 0.13 and found.lift == pytest.approx(0.03)
+    assert found.lift_ci[0] < found.lift < found.lift_ci[1]
+    assert found.relative_lift == pytest.approx(0.3)
+    assert found.relative_ci[0] < found.relative_lift < found.relative_ci[1]
+    assert found.significant() == (found.lift_ci[0] > 0) and 0 < found.p_value < 0.05
+    same = abtest.compare(100, 1000, 100, 1000)
+    assert same.p_value == pytest.approx(1.0) and same.lift_ci[0] < 0 < same.lift_ci[1]
+    with pytest.raises(UsageError, match="at least one user per arm"):
+        abtest.compare(1, 0, 1, 10)
+    with pytest.raises(UsageError, match="conversions <= users"):
+        abtest.compare(11, 10, 1, 10)
+
+
+def test_a_thousand_simulated_tests_hold_alpha_reach_power_and_peeking_inflates_alpha():
+    design = abtest.DESIGN
+    assert design.tests == 1000
+    found = abtest.simulate(design, seed=0)
+    assert found["users_per_arm"] == abtest.sample_size(design)
+    assert 0.03 <= found["false_positive_rate"] <= 0.07
+    assert found["power"] >= 0.8
+    assert found["peeking_false_positive_rate"] > 2 * design.alpha
+    with pytest.raises(UsageError, match="cannot be looked at"):
+        abtest.simulate(design, users=5)
