@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from lab import harness, tiers
+from lab.cli import main
 from lab.errors import UsageError
-from lab.recommend import SYSTEM, abtest, behaviour, churn, segments
+from lab.recommend import SYSTEM, abtest, behaviour, churn, insights, segments
 from lab.recommend.segments import THRESHOLDS as T
 
 #: Users the model tests draw (the generator is cheap; no catalogue is needed).
@@ -157,3 +158,23 @@ def test_a_thousand_simulated_tests_hold_alpha_reach_power_and_peeking_inflates_
     assert found["peeking_false_positive_rate"] > 2 * design.alpha
     with pytest.raises(UsageError, match="cannot be looked at"):
         abtest.simulate(design, users=5)
+
+
+def test_insights_of_a_tier_are_a_command(capsys):
+    assert main(["recommend-insights", "--tier", "small"]) == 0
+    shown = capsys.readouterr().out
+    for words in ("segments of 1,000 users", "churn on 300 held-out users", "permutation importance", "LTV"):
+        assert words in shown
+    assert "A/A test of retention" in shown and "peeking 10 times" in shown
+    assert main(["recommend-insights", "--tier", "huge"]) == 1
+    assert "streamed from a generator" in capsys.readouterr().err
+    assert main(["recommend-insights", "--tier", "nope"]) == 1
+    assert "unknown tier 'nope'" in capsys.readouterr().err
+
+
+def test_insights_refuse_too_few_users():
+    with pytest.raises(UsageError, match="too few"):
+        insights.insights(3)
+    found = insights.insights(2000)
+    assert sum(s["users"] for s in found["segments"].values()) == 2000
+    assert found["churn"]["train_events"] + found["churn"]["held_out"] == 2000

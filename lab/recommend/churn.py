@@ -129,11 +129,17 @@ def importance(
 
 
 def fit_ltv(x: np.ndarray, spend: np.ndarray, seed: int = 0) -> Any:
-    """A gradient-boosted regressor (Poisson loss) of the next horizon's spend."""
+    """A gradient-boosted regressor (Poisson loss, early stopping) of the next horizon's spend,
+    fitted on one thread: these models are small, and OpenMP threads that wait on a busy
+    machine cost far more than they save."""
     from sklearn.ensemble import HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
 
-    model = HistGradientBoostingRegressor(loss="poisson", max_iter=200, random_state=seed)
-    return model.fit(x, spend)
+    model = HistGradientBoostingRegressor(
+        loss="poisson", max_iter=200, max_leaf_nodes=15, early_stopping=True, random_state=seed
+    )
+    with threadpool_limits(1):
+        return model.fit(x, spend)
 
 
 def ltv_errors(predicted: np.ndarray, expected: np.ndarray, actual: np.ndarray) -> dict[str, float]:
