@@ -63,7 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--run", metavar="SYSTEM", help="run SYSTEM's plan on both sides, interleaved")
     run.add_argument("--tiers", default="small", help="tiers of the plan (default: small)")
     run.add_argument("--axis", help="axes of the plan, one strategy at a time (default: the system's own)")
-    run.add_argument("--rounds", type=int, default=6, help="worker processes per side (default: 6)")
+    run.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="worker processes per side (default: 8); rounds are compared in pairs, so at least 5",
+    )
     run.add_argument("--repeat", type=int, default=2, help="timed calls per worker (default: 2)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument(
