@@ -144,7 +144,7 @@ def count_instructions(
     command = [sys.executable, "-m", "lab.profile_target", system.name, "--tier", tier, "--seed", str(seed)]
     command += [x for pair in settings for x in ("--set", pair)]
     # What the call writes (quarantine files, say) goes to one fixed, emptied folder: the
-    # results folder's name alone moved the count of a call by up to 1% (strings hashed,
+    # results folder's name alone moved the count of a call by up to 2% (strings hashed,
     # paths built), so two sweeps into two folders did not count alike.
     scratch = data_dir().resolve() / "counting"
     shutil.rmtree(scratch, ignore_errors=True)
