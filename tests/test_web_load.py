@@ -18,6 +18,7 @@ from lab.web.loadapps import CONFIGS, PATH, headers
 from lab.web.loadgen import LoadError, Result, percentile
 
 SHORT = ["--duration", "1", "--warmup", "0", "--connections", "2", "--workers", "1", "--tier", "tiny"]
+SHORT += ["--rounds", "1"]
 
 
 def records_of(folder):
@@ -39,6 +40,7 @@ def test_every_configuration_under_the_server(lab_results_dir, capsys):
     assert main(["web-load", *SHORT]) == 0
     records = records_of(lab_results_dir)
     check_records(records, list(CONFIGS))
+    assert all(len(r.extras["rounds"]) == 1 and r.counts["requests"] == r.n for r in records)
     assert records[0].params["generator"] == loadgen.tool("auto")
     summary = (lab_results_dir / "web-load.md").read_text()
     assert "| composed |" in summary and "| falcon |" in summary
@@ -48,11 +50,26 @@ def test_every_configuration_under_the_server(lab_results_dir, capsys):
 
 
 def test_python_client_and_a_sustained_paced_run(lab_results_dir):
-    argv = [*SHORT, "--configs", "bare", "--tool", "python", "--sustained", "2", "--window", "1"]
+    argv = [
+        *SHORT,
+        "--configs",
+        "bare",
+        "--tool",
+        "python",
+        "--sustained",
+        "2",
+        "--window",
+        "1",
+        "--rounds",
+        "2",
+    ]
     assert main(["web-load", *argv, "--sustained-config", "bare", "--fraction", "0.2"]) == 0
     peak, paced = records_of(lab_results_dir)
     check_records([peak], ["bare"])
-    assert peak.params["generator"] == "python-client"
+    assert peak.params["generator"] == "python-client" and len(peak.extras["rounds"]) == 2
+    assert len(peak.samples) == 2 and peak.counts["requests"] == sum(
+        r["requests"] for r in peak.extras["rounds"]
+    )
     assert paced.extras["mode"] == "sustained" and paced.params["generator"] == "python-client-paced"
     assert paced.params["rate"] == round(0.2 * peak.per_s)
     assert paced.counts["errors"] == 0 and paced.n > 0

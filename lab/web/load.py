@@ -3,17 +3,18 @@
 :func:`measure` starts gunicorn on loopback serving the configuration's app, checks the
 request answers 200, warms the server up, drives it with a load generator in its own process
 (:mod:`lab.web.loadgen`), and always stops the server. :func:`record` turns the result into a
-measurement record like any other: ``samples`` is the run's duration, ``n`` the requests done
-in it, so ``per_s`` is requests per second; the latency percentiles and errors are in
-``extras``.
+measurement record like any other, over one or more rounds: ``per_s`` is requests per
+second (the median of the rounds'); the latency percentiles and errors are in ``extras``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import statistics
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lab.measure import Record, make_record
@@ -71,6 +72,7 @@ def measure(
         if plan.warmup_s > 0:
             _generator(plan, port, plan.warmup_s, rate).start().wait(on_tick)
         result = _generator(plan, port, duration_s, rate).start().wait(on_tick)
+    result = replace(result, load_average=round(os.getloadavg()[0], 2))  # other work, at the end
     return result, hashlib.sha256(body).hexdigest()[:16]
 
 
@@ -88,56 +90,78 @@ def stability(result: Result) -> dict[str, Any]:
 def record(
     config: Config,
     plan: Plan,
-    result: Result,
+    results: Sequence[Result],
     fingerprint: str,
     run_id: str,
     command: str,
     duration_s: float,
     extra: Mapping[str, Any] | None = None,
 ) -> Record:
-    """The measurement record of one load run of ``duration_s`` seconds (as asked; the record's
-    sample is the time it took); ``extra`` adds to its ``extras``."""
+    """The measurement record of the rounds ``results`` of ``duration_s`` seconds each.
+
+    ``n`` is the median of the rounds' requests and each sample the time a round's rate needs
+    for ``n`` requests, so ``per_s`` is the median rate and the IQR its spread over rounds;
+    p50 and p99 are medians over rounds, errors and ``counts`` sums. ``extra`` adds to
+    ``extras``."""
+    first = results[0]
+    n = round(statistics.median(r.requests for r in results))
     params: dict[str, Any] = {
         "connections": plan.connections,
         "duration_s": duration_s,
         "workers": plan.workers,
-        "generator": result.tool,
+        "generator": first.tool,
     }
-    if result.target_rate:
-        params["rate"] = round(result.target_rate)
-    errors = result.error_count
+    if first.target_rate:
+        params["rate"] = round(first.target_rate)
+    errors: dict[str, int] = {}
+    for r in results:
+        for kind, count in r.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    requests = sum(r.requests for r in results)
     extras = {
         "configuration": config.name,
         "server": f"gunicorn, {plan.workers} sync workers, 127.0.0.1",
         "path": PATH,
         "routes": plan.routes,
-        "requests_per_s": result.rate,
-        "p50_s": result.latency_s["p50"],
-        "p90_s": result.latency_s["p90"],
-        "p99_s": result.latency_s["p99"],
-        "max_s": result.latency_s["max"],
-        "errors": dict(result.errors),
+        **{f"{q}_s": statistics.median(r.latency_s[q] for r in results) for q in ("p50", "p90", "p99")},
+        "max_s": max(r.latency_s["max"] for r in results),
+        "errors": errors,
         "warmup_s": plan.warmup_s,
-        "generator_pid": result.pid,
+        "load_average_1min": statistics.median(r.load_average or 0.0 for r in results),
+        "generator_pid": first.pid,
+        "rounds": [_round(r) for r in results],
         "command": command,
         **(extra or {}),
     }
-    if result.windows:
-        extras["window_s"] = result.window_s
-        extras["windows"] = result.windows
+    if first.windows:
+        extras["window_s"] = first.window_s
+        extras["windows"] = first.windows
     return make_record(
         system="web",
         tier=plan.tier,
         choices=config.choices,
         params=params,
-        n=result.requests,
-        timing=Timing([result.duration_s]),
+        n=n,
+        timing=Timing([n / r.rate if r.rate else math.inf for r in results]),
         peak_bytes=None,
         peak_note="the requests are served by the server's worker processes",
         fingerprint=fingerprint,
-        counts={"requests": result.requests, "ok": result.requests - errors, "errors": errors},
+        counts={"requests": requests, "ok": requests - sum(errors.values()), "errors": sum(errors.values())},
         extras=extras,
         item="requests",
         run_id=run_id,
-        source=SUSTAINED if result.target_rate else SOURCE,
+        source=SUSTAINED if first.target_rate else SOURCE,
     )
+
+
+def _round(result: Result) -> dict[str, Any]:
+    return {
+        "requests": result.requests,
+        "duration_s": result.duration_s,
+        "requests_per_s": result.rate,
+        "p50_s": result.latency_s["p50"],
+        "p99_s": result.latency_s["p99"],
+        "errors": result.error_count,
+        "load_average_1min": result.load_average,
+        "generator_pid": result.pid,
+    }

@@ -25,6 +25,7 @@ from lab.paths import results_dir
 from lab.web import loadgen
 from lab.web.load import SOURCE, SUSTAINED, Plan, measure, record, stability
 from lab.web.loadapps import CONFIGS, PATH
+from lab.web.loadgen import LoadError, Result
 from lab.web.workload import ROUTES
 
 __all__ = ["main", "summary"]
@@ -42,8 +43,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=2, help="gunicorn's sync worker processes")
     p.add_argument("--connections", type=int, default=8, help="requests in flight")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds of load per configuration")
+    p.add_argument("--duration", type=float, default=10.0, help="seconds of load a round")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of untimed load first")
+    p.add_argument("--rounds", type=int, default=3, help="runs of each configuration, interleaved")
     p.add_argument("--tool", default="auto", choices=loadgen.TOOLS, help="wrk when installed, else Python")
     p.add_argument(
         "--sustained", type=float, default=0.0, metavar="SECONDS", help="then a paced run this long"
@@ -64,8 +66,8 @@ def _check(args: argparse.Namespace) -> list[str]:
         )
     if args.tier not in ROUTES:
         raise UsageError(f"--tier is one of {', '.join(ROUTES)}, not {args.tier!r}")
-    if min(args.workers, args.connections) < 1 or args.duration <= 0 or args.window <= 0:
-        raise UsageError("--workers, --connections, --duration and --window must be positive")
+    if min(args.workers, args.connections, args.rounds) < 1 or args.duration <= 0 or args.window <= 0:
+        raise UsageError("--workers, --connections, --rounds, --duration and --window must be positive")
     if args.warmup < 0 or args.sustained < 0 or not 0 < args.fraction <= 1 or (args.rate or 1) <= 0:
         raise UsageError("--warmup and --sustained are 0 or more, --fraction in (0, 1], --rate positive")
     return names
@@ -86,21 +88,18 @@ def main(argv: Sequence[str] | None = None, prog: str = "lab web-load") -> int:
         args.window,
     )
     command = " ".join([prog, shlex.join(argv if argv is not None else sys.argv[2:])]).strip()
-    run_id = new_run_id()
     folder = results_dir()
     records = Kept(folder / "runs")
-    sustained = [args.sustained_config] if args.sustained else []
-    total = len(names) * (args.duration + args.warmup) + args.sustained + (args.warmup if sustained else 0)
+    steps = args.rounds * len(names) * (args.duration + args.warmup)
     try:
         with _progress() as progress:
-            task = progress.add_task("load", total=total)
-            for name in names:
-                records.append(_step(progress, task, name, plan, run_id, command, None))
-            for name in sustained:
-                rate = args.rate or args.fraction * _maximum(
-                    records, name, plan, run_id, command, progress, task
-                )
-                records.append(_step(progress, task, name, plan, run_id, command, rate, args.sustained))
+            runner = Runner(plan, new_run_id(), command, progress, steps + args.sustained + args.warmup)
+            for name, results in runner.rounds(names, args.rounds).items():
+                records.append(runner.record(name, results))
+            if args.sustained:
+                name = args.sustained_config
+                rate = args.rate or args.fraction * _maximum(records, name, runner)
+                records.append(runner.record(name, [runner.once(name, rate, args.sustained)], args.sustained))
     except KeyboardInterrupt:
         print("lab: interrupted (the server was stopped)", file=sys.stderr)
         return 130
@@ -112,6 +111,56 @@ def main(argv: Sequence[str] | None = None, prog: str = "lab web-load") -> int:
         out.print(line)
     out.print(f"written {folder / 'runs' / 'web.jsonl'} and {folder / SUMMARY}")
     return 0
+
+
+class Runner:
+    """Measures configurations of one run (shared ``run_id``), showing progress in seconds."""
+
+    def __init__(self, plan: Plan, run_id: str, command: str, progress: Progress, total: float) -> None:
+        self.plan, self.run_id, self.command, self.progress = plan, run_id, command, progress
+        self.task = progress.add_task("load", total=total)
+        self.fingerprints: dict[str, str] = {}
+
+    def rounds(self, names: Sequence[str], rounds: int) -> dict[str, list[Result]]:
+        """Each configuration ``rounds`` times, interleaved (a, b, c, a, b, c...)."""
+        results: dict[str, list[Result]] = {name: [] for name in names}
+        for number in range(rounds):
+            for name in names:
+                results[name].append(self.once(name, None, None, f" (round {number + 1} of {rounds})"))
+        return results
+
+    def once(self, name: str, rate: float | None, duration_s: float | None, note: str = "") -> Result:
+        """One load run of ``name``: at its maximum rate, or paced at ``rate``."""
+        plan = self.plan
+        duration = duration_s or plan.duration_s
+        what = f"{name}: " + (
+            f"{rate:,.0f} requests/s paced" if rate else f"{plan.tool}, {plan.connections} connections"
+        )
+        self.progress.update(self.task, description=what + note)
+        if not err.is_terminal:
+            err.print(f"{what}, {plan.warmup_s:g} + {duration:g} s{note}")
+        last = [time.monotonic()]
+
+        def tick() -> None:
+            now = time.monotonic()
+            self.progress.advance(self.task, now - last[0])
+            last[0] = now
+
+        result, fingerprint = measure(CONFIGS[name], plan, rate, duration, tick)
+        if self.fingerprints.setdefault(name, fingerprint) != fingerprint:
+            raise LoadError(f"{name} answered another body than before")
+        return result
+
+    def record(self, name: str, results: list[Result], duration_s: float | None = None) -> Record:
+        config = CONFIGS[name]
+        extra: dict[str, Any] = {"description": config.description}
+        if results[0].target_rate:
+            extra["mode"] = "sustained"
+            extra |= {f"p99_windows_{k}": v for k, v in stability(results[0]).items()}
+        duration = duration_s or self.plan.duration_s
+        return record(
+            config, self.plan, results, self.fingerprints[name], self.run_id, self.command, duration, extra
+        )
 
 
 class Kept(list):
@@ -138,47 +187,15 @@ def _progress() -> Progress:
     )
 
 
-def _step(
-    progress: Progress,
-    task: Any,
-    name: str,
-    plan: Plan,
-    run_id: str,
-    command: str,
-    rate: float | None,
-    duration_s: float | None = None,
-) -> Record:
-    config = CONFIGS[name]
-    duration = duration_s or plan.duration_s
-    what = f"{name}: " + (
-        f"{rate:,.0f} requests/s paced" if rate else f"{plan.tool}, {plan.connections} connections"
-    )
-    progress.update(task, description=what)
-    if not err.is_terminal:
-        err.print(f"{what}, {plan.warmup_s:g} + {duration:g} s")
-    last = [time.monotonic()]
-
-    def tick() -> None:
-        now = time.monotonic()
-        progress.advance(task, now - last[0])
-        last[0] = now
-
-    result, fingerprint = measure(config, plan, rate, duration, tick)
-    extra: dict[str, Any] = {"description": config.description}
-    if rate:
-        extra["mode"] = "sustained"
-        extra |= {f"p99_windows_{k}": v for k, v in stability(result).items()}
-    return record(config, plan, result, fingerprint, run_id, command, duration, extra)
-
-
-def _maximum(
-    records: list[Record], name: str, plan: Plan, run_id: str, command: str, progress: Progress, task: Any
-) -> float:
-    """The maximum rate of ``name`` measured in this run (measured now if it was not)."""
+def _maximum(records: list[Record], name: str, runner: Runner) -> float:
+    """The maximum rate of ``name`` measured in this run (measured now, once, if it was not)."""
     found = [r for r in records if r.extras and r.extras["configuration"] == name]
     if not found:
-        progress.update(task, total=(progress.tasks[0].total or 0) + plan.duration_s + plan.warmup_s)
-        found = [_step(progress, task, name, plan, run_id, command, None)]
+        plan = runner.plan
+        runner.progress.update(
+            runner.task, total=(runner.progress.tasks[0].total or 0) + plan.duration_s + plan.warmup_s
+        )
+        found = [runner.record(name, [runner.once(name, None, None)])]
         records.append(found[0])
     return float(found[0].per_s or 0.0)
 
@@ -198,18 +215,46 @@ def _rows(records: Sequence[Record]) -> list[list[str]]:
                 x["configuration"],
                 x.get("description", ""),
                 f"{r.per_s or 0:,.0f}",
+                _range(x.get("rounds", [])),
                 _ms(x["p50_s"]),
                 _ms(x["p99_s"]),
                 f"{r.counts['errors']:,}",
-                f"{r.n:,}",
+                f"{r.counts['requests']:,}",
                 _ratio(r.per_s, by_name.get("composed")),
                 _ratio(r.per_s, by_name.get("falcon")),
+                _load(x),
             ]
         )
     return rows
 
 
-COLUMNS = ["configuration", "app", "requests/s", "p50", "p99", "errors", "requests", "/ composed", "/ falcon"]
+COLUMNS = [
+    "configuration",
+    "app",
+    "requests/s",
+    "rounds",
+    "p50",
+    "p99",
+    "errors",
+    "requests",
+    "/ composed",
+    "/ falcon",
+    "load avg",
+]
+
+
+def _range(rounds: Sequence[dict]) -> str:
+    """The lowest and highest requests/s of the rounds (``1 round`` alone)."""
+    rates = [r["requests_per_s"] for r in rounds]
+    if len(rates) < 2:
+        return f"{len(rates)} round"
+    return f"{len(rates)}: {min(rates):,.0f} to {max(rates):,.0f}"
+
+
+def _load(extras: dict) -> str:
+    """The machine's 1-minute load average when the run ended (other work competes for its cores)."""
+    value = extras.get("load_average_1min")
+    return "-" if value is None else f"{value:.1f}"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -239,7 +284,8 @@ def _sustained_lines(records: Sequence[Record]) -> list[str]:
             f"for {r.params['duration_s']:g} s ({r.n:,} requests), {r.counts['errors']:,} errors; "
             f"p99 per {x['window_s']:g} s window: {p99s}; spread (max / min) "
             f"{'-' if spread is None else f'{spread:.2f}x'}, "
-            f"{'stable' if x['p99_windows_stable'] else 'NOT stable'} (each within 2x of the median window)"
+            f"{'stable' if x['p99_windows_stable'] else 'NOT stable'} (each within 2x of the median window); "
+            f"load average {_load(x)} at the end"
         )
     return lines
 
@@ -266,8 +312,10 @@ def summary(records: Sequence[Record]) -> str:
         f"{x.get('server', 'gunicorn')}, a table of {x.get('routes', '?'):,} routes, one JSON GET "
         f"(`{PATH}`, with a bearer token) on a new connection each time (sync workers close it); "
         f"{first.params.get('generator')} in its own process, {first.params.get('connections')} connections, "
-        f"{duration:g} s per configuration after {x.get('warmup_s', 0):g} s of warm-up. "
-        "Ratios are of requests/s within this run.",
+        f"{duration:g} s a round after {x.get('warmup_s', 0):g} s of warm-up, the configurations' "
+        "rounds interleaved. requests/s, p50 and p99 are medians over the rounds; ratios are of "
+        "requests/s within this run; `load avg` is the machine's 1-minute load average when a round "
+        "ended (the median; other work shares its cores).",
         "",
         _markdown(COLUMNS, _rows(records)),
     ]

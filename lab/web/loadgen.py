@@ -77,6 +77,8 @@ class Result:
     window_s: float | None = None
     windows: list[dict[str, Any]] = field(default_factory=list)
     pid: int | None = None
+    #: the machine's 1-minute load average when the run ended (other work on its cores)
+    load_average: float | None = None
 
     @property
     def error_count(self) -> int:
