@@ -74,6 +74,7 @@ def test_python_client_and_a_sustained_paced_run(lab_results_dir):
     assert paced.params["rate"] == round(0.2 * peak.per_s)
     assert paced.counts["errors"] == 0 and paced.n > 0
     assert [w["start_s"] for w in paced.extras["windows"]] == [0, 1]
+    assert all(w["load_average_1min"] >= 0 for w in paced.extras["windows"])
     assert len(paced.extras["p99_windows_p99_s"]) == 2
     assert "p99 per 1 s window" in (lab_results_dir / "web-load.md").read_text()
 

@@ -251,9 +251,9 @@ def _range(rounds: Sequence[dict]) -> str:
     return f"{len(rates)}: {min(rates):,.0f} to {max(rates):,.0f}"
 
 
-def _load(extras: dict) -> str:
-    """The machine's 1-minute load average when the run ended (other work competes for its cores)."""
-    value = extras.get("load_average_1min")
+def _load(found: dict) -> str:
+    """The machine's 1-minute load average when a run or window ended (other work on its cores)."""
+    value = found.get("load_average_1min")
     return "-" if value is None else f"{value:.1f}"
 
 
@@ -332,10 +332,11 @@ def summary(records: Sequence[Record]) -> str:
                 f"{w['errors']:,}",
                 _ms(w["p50_s"]),
                 _ms(w["p99_s"]),
+                _load(w),
             ]
             for w in s["windows"]
         ]
-        text.append(_markdown(["window", "requests", "errors", "p50", "p99"], rows))
+        text.append(_markdown(["window", "requests", "errors", "p50", "p99", "load avg"], rows))
     text.append(f"Records: `runs/web.jsonl` (sources `{SOURCE}` and `{SUSTAINED}`).\n")
     return "\n".join(text)
 

@@ -272,7 +272,15 @@ def drive(
         with lock:
             samples.extend(mine)
 
+    loads: list[float] = []  # the machine's load average at the end of each window
+
+    def sample_load() -> None:
+        for index in range(1, math.ceil(duration_s / window_s) + 1):
+            time.sleep(max(0.0, start + min(index * window_s, duration_s) - time.perf_counter()))
+            loads.append(round(os.getloadavg()[0], 2))
+
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    threads.append(threading.Thread(target=sample_load, daemon=True))
     for t in threads:
         t.start()
     for t in threads:
@@ -293,6 +301,7 @@ def drive(
                 "errors": sum(1 for s in chosen if s[2]),
                 "p50_s": percentile(ordered, 50),
                 "p99_s": percentile(ordered, 99),
+                "load_average_1min": loads[index] if index < len(loads) else None,
             }
         )
     ordered = sorted(s[1] for s in samples)
