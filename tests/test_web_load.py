@@ -15,7 +15,8 @@ from lab.measure import load_records
 from lab.web import load, loadgen
 from lab.web.launch import ServerError, running
 from lab.web.loadapps import CONFIGS, PATH, headers
-from lab.web.loadgen import LoadError, Result, percentile
+from lab.web.loadclient import percentile
+from lab.web.loadgen import LoadError, Result
 
 SHORT = ["--duration", "1", "--warmup", "0", "--connections", "2", "--workers", "1", "--tier", "tiny"]
 SHORT += ["--rounds", "1"]
