@@ -64,8 +64,9 @@ def test_python_client_and_a_sustained_paced_run(lab_results_dir):
         "--rounds",
         "2",
     ]
-    assert main(["web-load", *argv, "--sustained-config", "bare", "--fraction", "0.2"]) == 0
-    peak, paced = records_of(lab_results_dir)
+    assert main(["web-load", *argv, "--sustained-config", "bare", "--fraction", "0.2,0.1"]) == 0
+    peak, paced, slower = records_of(lab_results_dir)
+    assert slower.params["rate"] == round(0.1 * peak.per_s) and slower.extras["fraction"] == 0.1
     check_records([peak], ["bare"])
     assert peak.params["generator"] == "python-client" and len(peak.extras["rounds"]) == 2
     assert len(peak.samples) == 2 and peak.counts["requests"] == sum(
@@ -146,8 +147,9 @@ def test_bad_options_are_one_line(capsys):
     assert capsys.readouterr().err.strip() == (
         "lab: error: unknown configuration nope (choose from: bare, composed, per-request, falcon)"
     )
-    assert main(["web-load", "--fraction", "2"]) == 1
-    assert "--fraction" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        main(["web-load", "--fraction", "0.5,2"])
+    assert stop.value.code == 2 and "--fraction: takes numbers in (0, 1]" in capsys.readouterr().err
 
 
 def test_percentiles_and_stability():

@@ -49,10 +49,25 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         "--sustained", type=float, default=0.0, metavar="SECONDS", help="then a paced run this long"
     )
     p.add_argument("--sustained-config", default="composed", help="the configuration of the paced run")
-    p.add_argument("--fraction", type=float, default=0.5, help="of the measured maximum, for the paced run")
+    p.add_argument(
+        "--fraction",
+        type=_fractions,
+        default=(0.5,),
+        help="of the measured maximum, for the paced run (comma-separated: one paced run each)",
+    )
     p.add_argument("--rate", type=float, help="requests/s of the paced run (instead of --fraction)")
     p.add_argument("--window", type=float, default=10.0, help="seconds per window of the paced run's p99")
     return p
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes numbers in (0, 1], not {text!r}") from None
+    if not values or not all(0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"takes numbers in (0, 1], not {text!r}")
+    return values
 
 
 def _check(args: argparse.Namespace) -> list[str]:
@@ -66,8 +81,8 @@ def _check(args: argparse.Namespace) -> list[str]:
         raise UsageError(f"--tier is one of {', '.join(ROUTES)}, not {args.tier!r}")
     if min(args.workers, args.connections, args.rounds) < 1 or args.duration <= 0 or args.window <= 0:
         raise UsageError("--workers, --connections, --rounds, --duration and --window must be positive")
-    if args.warmup < 0 or args.sustained < 0 or not 0 < args.fraction <= 1 or (args.rate or 1) <= 0:
-        raise UsageError("--warmup and --sustained are 0 or more, --fraction in (0, 1], --rate positive")
+    if args.warmup < 0 or args.sustained < 0 or (args.rate or 1) <= 0:
+        raise UsageError("--warmup and --sustained are 0 or more, --rate positive")
     return names
 
 
@@ -91,13 +106,18 @@ def main(argv: Sequence[str] | None = None, prog: str = "lab web-load") -> int:
     steps = args.rounds * len(names) * (args.duration + args.warmup)
     try:
         with _progress() as progress:
-            runner = Runner(plan, new_run_id(), command, progress, steps + args.sustained + args.warmup)
+            paced = [args.rate] if args.rate else list(args.fraction)
+            total = steps + len(paced) * (args.sustained + args.warmup)
+            runner = Runner(plan, new_run_id(), command, progress, total)
             for name, results in runner.rounds(names, args.rounds).items():
                 records.append(runner.record(name, results))
-            if args.sustained:
-                name = args.sustained_config
-                rate = args.rate or args.fraction * _maximum(records, name, runner)
-                records.append(runner.record(name, [runner.once(name, rate, args.sustained)], args.sustained))
+            name = args.sustained_config
+            for value in paced if args.sustained else []:
+                rate = value if args.rate else value * _maximum(records, name, runner)
+                more = {} if args.rate else {"fraction": value}
+                records.append(
+                    runner.record(name, [runner.once(name, rate, args.sustained)], args.sustained, more)
+                )
     except KeyboardInterrupt:
         print("lab: interrupted (the server was stopped)", file=sys.stderr)
         return 130
@@ -149,9 +169,11 @@ class Runner:
             raise LoadError(f"{name} answered another body than before")
         return result
 
-    def record(self, name: str, results: list[Result], duration_s: float | None = None) -> Record:
+    def record(
+        self, name: str, results: list[Result], duration_s: float | None = None, more: dict | None = None
+    ) -> Record:
         config = CONFIGS[name]
-        extra: dict[str, Any] = {"description": config.description}
+        extra: dict[str, Any] = {"description": config.description, **(more or {})}
         if results[0].target_rate:
             extra["mode"] = "sustained"
             extra |= {f"p99_windows_{k}": v for k, v in stability(results[0]).items()}

@@ -97,8 +97,9 @@ def sustained_lines(records: Sequence[Record]) -> list[str]:
         p99s = ", ".join(_ms(p) for p in x["p99_windows_p99_s"])
         spread = x["p99_windows_spread"]
         lines.append(
-            f"sustained {x['configuration']}: {r.params['rate']:,} requests/s asked, "
-            f"{r.per_s or 0:,.0f} done "
+            f"sustained {x['configuration']}: {r.params['rate']:,} requests/s asked"
+            + (f" ({x['fraction']:g} of its maximum), " if x.get("fraction") else ", ")
+            + f"{r.per_s or 0:,.0f} done "
             f"for {r.params['duration_s']:g} s ({r.n:,} requests), {r.counts['errors']:,} errors; "
             f"p99 per {x['window_s']:g} s window: {p99s}; spread (max / min) "
             f"{'-' if spread is None else f'{spread:.2f}x'}, "
