@@ -30,6 +30,8 @@ __all__ = ["Plan", "measure", "record", "stability", "SOURCE", "SUSTAINED", "STA
 #: so that it is never read as the same benchmark at another size)
 SOURCE = "load"
 SUSTAINED = "load-sustained"
+#: how long past its duration a load generator may run before it is stopped (and the run fails)
+LATE_S = 60.0
 #: a sustained run is stable when every window's p99 is within this factor of the median window's
 STABLE_FACTOR = 2.0
 
@@ -70,8 +72,8 @@ def measure(
         if status != 200:
             raise LoadError(f"{config.name}: GET {PATH} answered {status}, not 200")
         if plan.warmup_s > 0:
-            _generator(plan, port, plan.warmup_s, rate).start().wait(on_tick)
-        result = _generator(plan, port, duration_s, rate).start().wait(on_tick)
+            _generator(plan, port, plan.warmup_s, rate).start().wait(on_tick, plan.warmup_s + LATE_S)
+        result = _generator(plan, port, duration_s, rate).start().wait(on_tick, duration_s + LATE_S)
     result = replace(result, load_average=round(os.getloadavg()[0], 2))  # other work, at the end
     return result, hashlib.sha256(body).hexdigest()[:16]
 
