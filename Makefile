@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	@# valgrind counts instructions (lab sweep --metric instructions); installed where missing, if we may
 	command -v valgrind >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq valgrind) >/dev/null 2>&1 || echo "valgrind not installed: no instruction counts"
+	@# wrk drives the load tests of a served app; without it, lab's own Python client does
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk) >/dev/null 2>&1 || echo "wrk not installed: load tests use lab's Python client"
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev,peers,services,report,scale]"

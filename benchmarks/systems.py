@@ -6,8 +6,11 @@ For each system ``S`` (class names in CamelCase: ``Analytics``), per tier and co
 - ``S.time_scenario``: wall time of one scenario call, on state set up outside the timing.
 - ``S.peakmem_scenario``: whole-process maximum RSS (imports included: a floor of tens of MB).
 - ``SHeap.track_peak_heap``: peak heap of the scenario call alone, as memray records it
-  (bytes). Strategies whose work runs in worker processes are skipped here, with the
-  reason: memray sees only this process.
+  (bytes), after three warm-up calls, so that allocators settle as they have after
+  ``lab run``'s timed calls. Skipped here, with the reason: strategies whose work runs in worker processes
+  (memray sees only this process), and those whose peak does not repeat from process to
+  process (``Strategy.heap_note``: engines allocating from threads through allocators of
+  their own), which would fail a regression check on a no-op commit.
 
 Each sample is one call on freshly set-up state (``number = 1``: asv runs ``setup``
 before each sample); the warm-up call is made in ``setup`` and followed by the
@@ -39,14 +42,18 @@ class _Scenario:
         # Defined once here, so every subclass shares one cache (asv keys it by source line).
         return prepare_all(systems(), tier_names())
 
+    #: Untimed calls made in ``setup``, each followed by the system's reset.
+    warmup_calls = 1
+
     def setup(self, workloads: dict[str, dict[str, Any]], tier: str, combination: str) -> None:
         choices = choices_for(self.system, combination)
         workload = workloads[self.system.name].get(tier)
         if workload is None:
             raise NotImplementedError(f"{self.system.name} has no {tier} workload")
         self.scenario = Scenario(self.system, workload, choices).__enter__()
-        self.scenario()  # warm-up: lazy imports and first-use caches are not the measured call
-        self.scenario.reset()
+        for _ in range(self.warmup_calls):  # lazy imports, first-use caches: not the measured call
+            self.scenario()
+            self.scenario.reset()
 
     def teardown(self, workloads: dict[str, dict[str, Any]], tier: str, combination: str) -> None:
         scenario = getattr(self, "scenario", None)  # asv tears down after a skipped setup too
@@ -77,8 +84,9 @@ def _timing(system: System) -> type:
 
 def _heap(system: System) -> type:
     def setup(self: Any, workloads: Any, tier: str, combination: str) -> None:
-        note = self.system.memory_untracked(choices_for(self.system, combination))
-        if note:  # memray follows only this process: nothing honest to report (asv: skipped)
+        choices = choices_for(self.system, combination)
+        note = self.system.memory_untracked(choices) or self.system.heap_unrepeatable(choices)
+        if note:  # nothing honest, or nothing repeatable, to track (asv: skipped)
             raise NotImplementedError(note)
         _Scenario.setup(self, workloads, tier, combination)
 
@@ -87,10 +95,12 @@ def _heap(system: System) -> type:
         return peak
 
     doc = (
-        f"{system.description}: peak heap of the scenario call alone (memray, bytes); "
-        "skipped where the work runs in worker processes, which memray does not follow."
+        f"{system.description}: peak heap of the scenario call alone (memray, bytes), after "
+        "three warm-up calls; "
+        "skipped where the work runs in worker processes, which memray does not follow, or "
+        "where the peak does not repeat across processes."
     )
-    attrs = {"__doc__": doc, "system": system, "unit": "bytes", "setup": setup}
+    attrs = {"__doc__": doc, "system": system, "unit": "bytes", "setup": setup, "warmup_calls": 3}
     attrs["track_peak_heap"] = track_peak_heap
     attrs["params"] = (tier_names(), combination_labels(system))
     return type(_class_name(system) + "Heap", (_Scenario,), attrs)

@@ -6,6 +6,7 @@ run: time in one run, peak heap in a separate one, then the record.
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -142,7 +143,14 @@ def count_instructions(
     settings = [*(f"{k}={v}" for k, v in choices.items()), *(f"{k}={v}" for k, v in (params or {}).items())]
     command = [sys.executable, "-m", "lab.profile_target", system.name, "--tier", tier, "--seed", str(seed)]
     command += [x for pair in settings for x in ("--set", pair)]
-    return count_calls(command, calls, {"LAB_DATA_DIR": str(data_dir().resolve())}).per_call
+    # What the call writes (quarantine files, say) goes to one fixed, emptied folder: the
+    # results folder's name alone moved the count of a call by up to 2% (strings hashed,
+    # paths built), so two sweeps into two folders did not count alike.
+    scratch = data_dir().resolve() / "counting"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    env = {"LAB_DATA_DIR": str(data_dir().resolve()), "LAB_RESULTS_DIR": str(scratch)}
+    return count_calls(command, calls, env).per_call
 
 
 def workload_for(

@@ -114,7 +114,9 @@ def interleave(
     on_worker: Callable[[str], None] | None = None,
 ) -> dict[str, list[Record]]:
     """Run ``command`` for each side, ``rounds`` times, alternating the order (A B, B A, ...);
-    return each side's records (the samples of every round pooled), by side name."""
+    return each side's records (the samples of every round pooled, in round order, and the
+    number of rounds in ``extras``, so that a comparison can pair round i of A with round i
+    of B), by side name."""
     if rounds < 1:
         raise UsageError("--rounds must be at least 1")
     pooled: dict[str, dict[str, dict[str, Any]]] = {s.name: {} for s in sides}
@@ -141,6 +143,7 @@ def interleave(
                 peak_bytes=None,
                 fingerprint=line["fingerprint"],
                 item=unit,
+                extras={"rounds": rounds},
                 run_id=run_id,
                 source="interleaved",
             ).replace(commit=side.commit or line["commit"])

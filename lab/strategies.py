@@ -43,6 +43,9 @@ class Strategy:
     services: tuple[str, ...] = ()
     #: Why memray's peak heap of this process would not cover the strategy's work, if it would not.
     memory_note: str | None = None
+    #: Why the peak heap of one call moves from process to process, if it does (asv's
+    #: ``track_peak_heap`` leaves such strategies out: a regression check needs a repeatable figure).
+    heap_note: str | None = None
 
     def unavailable(self) -> str | None:
         """``None`` when it can run here, else the reason it cannot."""
@@ -282,6 +285,14 @@ class System:
         """Why the peak heap of this process would not measure a combination, or ``None``."""
         for key, value in choices.items():
             note = self.axis(key).get(value).memory_note
+            if note:
+                return f"{key}={value}: {note}"
+        return None
+
+    def heap_unrepeatable(self, choices: Mapping[str, str]) -> str | None:
+        """Why the peak heap of one call of a combination does not repeat across processes, or ``None``."""
+        for key, value in choices.items():
+            note = self.axis(key).get(value).heap_note
             if note:
                 return f"{key}={value}: {note}"
         return None

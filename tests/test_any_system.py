@@ -148,6 +148,7 @@ def test_the_asv_suite_is_made_from_the_registry(toy, lab_data_dir, monkeypatch)
     timing.time_scenario(cache, "tiny", "builtin")
     assert heap.track_peak_heap(cache, "tiny", "builtin") > 0
     assert timing.scenario.state.resets == 1  # the warm-up call, then a reset, then the timed call
+    assert heap.scenario.state.resets == 3  # three warm-up calls before the tracked one
     for bench in (timing, heap):
         bench.teardown(cache, "tiny", "builtin")
     assert toy_system.OPEN == []

@@ -74,6 +74,14 @@ def test_runs_stopped_early_do_not_count():
     assert result.verdict.status == "untested"
 
 
+def test_only_the_harness_own_runs_count_not_load_tests_or_interleaved_workers():
+    good = record(median=1.0, peak=1000, timestamp="2026-01-01T00:00:00+00:00")
+    for source in ("load", "load-sustained", "interleaved"):
+        later = record(median=9.0, peak=None, timestamp="2026-02-01T00:00:00+00:00", source=source)
+        assert judge(STREAM, [good, later]).verdict.status == "holds", source
+        assert judge(STREAM, [later]).verdict.status == "untested", source
+
+
 def test_no_records_or_no_memory_is_untested():
     assert judge(STREAM, []).verdict.status == "untested"
     result = judge(STREAM, [record(peak=None)])

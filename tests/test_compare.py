@@ -89,3 +89,28 @@ def test_a_significant_change_within_the_factor_is_not_called_slower():
     assert compare(a, b)[0].verdict == "slower"
     assert compare(a, b, factor=1.1)[0].verdict == "within factor"
     assert compare(a, b, factor=1.01)[0].verdict == "slower"
+
+
+def _interleaved(samples: list[float], rounds: int, run_id: str = "r1"):
+    return record("small", samples=samples, source="interleaved", extras={"rounds": rounds}, run_id=run_id)
+
+
+def test_interleaved_rounds_are_compared_in_pairs_so_shared_drift_is_not_a_change():
+    """Each round of A ran beside the same round of B: drift across rounds hits both alike."""
+    rng = np.random.default_rng(7)
+    drift = [1.0, 1.0, 1.4, 1.4, 0.8, 0.8, 1.2, 1.2, 1.6, 1.6, 0.9, 0.9, 1.1, 1.1, 1.3, 1.3]  # 8 rounds x 2
+    a = [d * rng.normal(1.0, 0.01) for d in drift]
+    b = [d * rng.normal(1.0, 0.01) for d in drift]
+    (same,) = compare([_interleaved(a, 8)], [_interleaved(b, 8)])
+    assert same.verdict == "not significant" and same.ratio == pytest.approx(1.0, abs=0.03)
+    (slow,) = compare([_interleaved(a, 8)], [_interleaved([1.5 * x for x in b], 8)])
+    assert slow.verdict == "slower" and slow.ratio == pytest.approx(1.5, rel=0.03)
+    assert slow.p_value == pytest.approx(2 / 2**8)
+
+
+def test_pairs_need_the_same_run_and_enough_rounds():
+    four = [1.0] * 8
+    (few,) = compare([_interleaved(four, 4)], [_interleaved([2.0] * 8, 4)])
+    assert few.verdict == "too few samples"
+    (other_run,) = compare([_interleaved(four, 4)], [_interleaved([2.0] * 8, 4, run_id="r2")])
+    assert other_run.verdict == "slower"  # not paired: Mann-Whitney on 8 + 8 samples

@@ -71,13 +71,14 @@ def test_no_benchmark_in_common_cannot_pass(tmp_path, capsys):
 
 
 @needs_valgrind
-def test_a_process_count_is_the_same_twice(tmp_path):
+def test_a_process_count_repeats_to_a_few_parts_per_million(tmp_path):
     script = tmp_path / "loop.py"
     script.write_text("s = 0\nfor i in range(20000):\n    s += i\n")
     import sys
 
     first, second = (count_process([sys.executable, str(script)]) for _ in range(2))
-    assert first == second > 10_000_000
+    assert first > 10_000_000
+    assert abs(first - second) <= 1e-5 * first, (first, second)  # seen: equal, or 264 apart in 110M
 
 
 @needs_valgrind
@@ -110,12 +111,13 @@ def test_instructions_see_a_known_slowdown_and_no_change_where_there_is_none(
 
 def test_interleaved_runs_see_a_known_slowdown_and_no_change_where_there_is_none(toy, tmp_path, capsys):
     """Wall time, A and B alternating in fresh processes: a 1.5x slowdown is caught, A/A is not."""
-    run = ["--run", "toy", "--tiers", "medium", "--rounds", "4", "--repeat", "3", "--fail-above", "1.2"]
+    run = ["--run", "toy", "--tiers", "medium", "--rounds", "6", "--repeat", "2", "--fail-above", "1.2"]
     assert main(["compare", "env:", "env:", *run, "--save", str(tmp_path / "aa")]) == 0
     out = capsys.readouterr().out
     assert "2 benchmarks in both" in out and "0 of them beyond factor 1.1" in out
     a = load_records([tmp_path / "aa" / "a.jsonl"])
     assert {r.source for r in a} == {"interleaved"} and all(len(r.samples) == 12 for r in a)
+    assert all(r.extras == {"rounds": 6} for r in a)
     assert main(["compare", "env:", f"env:{toy_system.SLOWDOWN_ENV}=1", *run]) == 1
     out = capsys.readouterr().out
     assert "significant slowdown(s) above 1.2x" in out and "adder=loop" in out

@@ -92,3 +92,23 @@ def test_sigkill_while_loading_loses_nothing_and_doubles_nothing(store, tmp_path
             _drop(store, where)
     print(f"{store}: {attempts} kills, {killed_inside} in the middle of the load")
     assert killed_inside == KILLS
+
+
+def test_one_writer_at_a_time_on_a_postgres_log(tmp_path, service, monkeypatch):
+    """A second writer waits for the first one's session to end (a killed writer's last COMMIT
+    may still land after it died), and says so if it never does."""
+    from lab.errors import LabError
+    from lab.finance.stores import PostgresStore
+
+    service("postgres")
+    where = _where("postgres", tmp_path)
+    first = open_store("postgres", where)
+    try:
+        monkeypatch.setattr(PostgresStore, "LOCK_WAIT_S", 0.2)
+        with pytest.raises(LabError, match="another session has been writing the log"):
+            open_store("postgres", where)
+    finally:
+        first.db.close()
+    second = open_store("postgres", where)
+    second.db.close()
+    _drop("postgres", where)

@@ -63,7 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--run", metavar="SYSTEM", help="run SYSTEM's plan on both sides, interleaved")
     run.add_argument("--tiers", default="small", help="tiers of the plan (default: small)")
     run.add_argument("--axis", help="axes of the plan, one strategy at a time (default: the system's own)")
-    run.add_argument("--rounds", type=int, default=6, help="worker processes per side (default: 6)")
+    run.add_argument(
+        "--rounds",
+        type=int,
+        default=8,
+        help="worker processes per side (default: 8); rounds are compared in pairs, so at least 5",
+    )
     run.add_argument("--repeat", type=int, default=2, help="timed calls per worker (default: 2)")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument(
@@ -140,6 +145,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     how = (
         "instructions executed, counted under valgrind"
         if args.metric == "instructions"
+        else f"median of per-round ratios; Wilcoxon signed-rank on paired rounds, alpha {args.alpha}"
+        if args.run
         else f"median wall time; Mann-Whitney U, two-sided, alpha {args.alpha}"
     )
     table = Table(title=f"B/A: A = {a_name}, B = {b_name} ({how}; factor {factor})")

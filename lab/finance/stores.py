@@ -14,6 +14,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -240,15 +241,24 @@ def connect_postgres() -> Any:
 
 class PostgresStore(Store):
     """Tables in a schema of their own on the PostgreSQL server; each batch one transaction,
-    its events written with COPY."""
+    its events written with COPY.
+
+    One writer at a time: opening the log takes a session advisory lock on its schema. A
+    writer that died (killed, say) may have sent its last COMMIT before dying; its server
+    session finishes that commit and only then ends and frees the lock, so the next writer
+    reads the log's end after it, never before.
+    """
 
     name = "postgres"
+    #: How long opening a log waits for the previous writer's session to end.
+    LOCK_WAIT_S = 30.0
 
     def __init__(self, money: Money, schema: str | None = None) -> None:
         super().__init__(money)
         self.owned = schema is None
         self.schema = schema or f"lab_finance_{os.getpid()}_{secrets.token_hex(4)}"
         self.db = connect_postgres()
+        self._lock_writer()
         with self.db.transaction():
             self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             self.db.execute(f"SET search_path TO {self.schema}")
@@ -256,6 +266,18 @@ class PostgresStore(Store):
                 self.db.execute(statement.format(blob="BYTEA"))
         self.seq = self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
         self.batch = self.db.execute("SELECT coalesce(max(batch), 0) FROM batches").fetchone()[0]
+
+    def _lock_writer(self) -> None:
+        deadline = time.monotonic() + self.LOCK_WAIT_S
+        lock = "SELECT pg_try_advisory_lock(hashtext(%s))"
+        while not self.db.execute(lock, (self.schema,)).fetchone()[0]:
+            if time.monotonic() > deadline:
+                self.db.close()
+                raise LabError(
+                    f"another session has been writing the log in schema {self.schema} "
+                    f"for over {self.LOCK_WAIT_S:.0f} s"
+                )
+            time.sleep(0.05)
 
     def put_accounts(self, infos: Iterable[AccountInfo]) -> None:
         with self.db.transaction(), self.db.cursor() as cur:

@@ -2,7 +2,7 @@
 
 Wall time on a shared machine moves by 10-40% between runs; the number of
 instructions a deterministic call executes does not (two counts of the same run
-agree to about 0.02%, and exactly with the same hash seed). valgrind's
+agree to about 0.02%, and to a few parts per million with the same hash seed). valgrind's
 ``cachegrind`` (without cache simulation, its cheapest mode) counts every
 instruction of a process, start-up and imports included, so the count of a call
 is a difference: the same command once with the calls and once without

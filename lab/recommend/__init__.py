@@ -19,13 +19,13 @@ import numpy as np
 from lab import services, strategies
 from lab.errors import UsageError
 from lab.outcome import Outcome, fingerprint
-from lab.recommend import command
+from lab.recommend import command, insights
 from lab.recommend.caches import Chain
 from lab.recommend.serve import recommend, zipf_draws
 from lab.recommend.similarity import make_similarity
 from lab.recommend.stores import RedisTier, SqliteTier, build_table, pack
 from lab.recommend.workload import TABLE_K, Workload, prepare
-from lab.strategies import Axis, Strategy, Sweep, System
+from lab.strategies import Axis, Command, Strategy, Sweep, System
 
 __all__ = ["SYSTEM", "PARAMS", "State", "prepare", "setup", "run", "reset", "teardown"]
 
@@ -258,5 +258,12 @@ SYSTEM = System(
     settings_from=command.settings_from,
     render=command.render,
     sweep=Sweep(("tiny", "small"), ("similarity", "cache"), 5),
+    commands=(
+        Command(
+            "recommend-insights",
+            "a tier's users: segments, churn against the generating model, LTV, A/B tests",
+            lambda argv, prog: insights.main(argv, prog),
+        ),
+    ),
 )
 strategies.register(SYSTEM)

@@ -3,7 +3,10 @@ that decides who churns and how much the others spend next.
 
 The generating model is known, so predictions are scored against the truth: a user's
 churn probability depends on recency, frequency and support tickets (the true drivers);
-tenure and discount share are recorded but play no part.
+tenure and discount share are recorded but play no part. A user who stays spends, over the
+next ``HORIZON_DAYS``, a Poisson number of orders at their past rate, each of their usual
+value; ``expected_spend`` is that model's expectation (churn included), the best LTV guess.
+Everything is deterministic per seed.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import numpy as np
 
 from lab.recommend.catalogue import draw_ranks
 
-__all__ = ["FEATURES", "DRIVERS", "make_users", "purchases"]
+__all__ = ["FEATURES", "DRIVERS", "HORIZON_DAYS", "features", "generating_auc", "make_users", "purchases"]
 
 #: The features of a user, as columns of the feature matrix.
 FEATURES = ("recency_days", "frequency", "monetary", "tenure_days", "support_tickets", "discount_share")
@@ -41,6 +44,7 @@ def make_users(users: int, seed: int) -> dict[str, np.ndarray]:
     churned = rng.random(users) < churn_p
     rate = (frequency + 1) / tenure * HORIZON_DAYS
     future = np.where(churned, 0.0, rng.poisson(rate) * order_value)
+    expected = (1.0 - churn_p) * rate * order_value  # the spending model's own prediction
     return {
         "recency_days": recency,
         "frequency": frequency.astype(np.float64),
@@ -51,7 +55,20 @@ def make_users(users: int, seed: int) -> dict[str, np.ndarray]:
         "churn_p": churn_p,
         "churned": churned,
         "future_spend": future,
+        "expected_spend": expected,
     }
+
+
+def features(people: dict[str, np.ndarray]) -> np.ndarray:
+    """The users' :data:`FEATURES` as a float64 matrix, one row per user."""
+    return np.column_stack([np.asarray(people[name], dtype=np.float64) for name in FEATURES])
+
+
+def generating_auc(people: dict[str, np.ndarray], rows: np.ndarray | slice = slice(None)) -> float:
+    """The ROC AUC of the hidden churn probability itself on ``rows``: the best any model can reach."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(people["churned"][rows], people["churn_p"][rows]))
 
 
 def purchases(

@@ -6,6 +6,12 @@ significant (two-sided Mann-Whitney U on the raw samples, as asv does) and beyon
 the factor. For instructions executed (``metric="instructions"``, counted under
 valgrind) the count is deterministic: a change is any ratio beyond the factor.
 
+Records of an interleaved run (``lab compare A B --run SYSTEM``) are compared round by
+round instead: the medians of A and B in each round ran back to back, so the drift of the
+machine hits both, and the samples of one process are not independent of each other.
+The test is a two-sided Wilcoxon signed-rank test on the per-round log ratios, and the
+ratio the median of the per-round ratios; with r rounds its smallest p-value is 2 / 2^r.
+
 Significance needs enough samples for the test to be able to reject at all: the
 smallest two-sided p-value of an exact Mann-Whitney U test with m and n samples
 is 2 / C(m+n, m), so with 3 + 3 samples it is 0.1 and nothing can be significant
@@ -15,6 +21,7 @@ at 0.05; 4 + 4 (0.029) or 3 + 5 (0.036) is the least that can be.
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -93,6 +100,44 @@ def significance(
     return p, "significant" if p < alpha else "not significant"
 
 
+def paired_rounds(a: Record, b: Record) -> tuple[list[float], list[float]] | None:
+    """The per-round medians of A and B when both come from one interleaved run, else ``None``."""
+    if a.get("source") != "interleaved" or b.get("source") != "interleaved":
+        return None
+    rounds = (a.get("extras") or {}).get("rounds")
+    sa, sb = a.get("samples") or [], b.get("samples") or []
+    if (
+        not rounds
+        or a.get("run_id") != b.get("run_id")
+        or (b.get("extras") or {}).get("rounds") != rounds
+        or len(sa) != len(sb)
+        or len(sa) % rounds
+    ):
+        return None
+    per = len(sa) // rounds
+    return (
+        [statistics.median(sa[i * per : (i + 1) * per]) for i in range(rounds)],
+        [statistics.median(sb[i * per : (i + 1) * per]) for i in range(rounds)],
+    )
+
+
+def paired_significance(
+    a: Sequence[float], b: Sequence[float], alpha: float = ALPHA
+) -> tuple[float | None, Literal["significant", "not significant", "too few samples"]]:
+    """The two-sided Wilcoxon signed-rank p-value of the paired log ratios ``b[i] / a[i]``."""
+    if len(a) != len(b) or 2 / 2 ** len(a) >= alpha:
+        return None, "too few samples"
+    diffs = [math.log(y / x) for x, y in zip(a, b, strict=True) if x > 0 and y > 0]
+    if len(diffs) != len(a):
+        return None, "too few samples"
+    if not any(diffs):
+        return 1.0, "not significant"
+    from scipy.stats import wilcoxon
+
+    p = float(wilcoxon(diffs, alternative="two-sided").pvalue)
+    return p, "significant" if p < alpha else "not significant"
+
+
 def _name(record: Record) -> str:
     name = label(record.get("choices", {}))
     params = record.get("params") or {}
@@ -121,7 +166,13 @@ def _change(a: Record | None, b: Record | None, alpha: float, factor: float, met
         return Change(*head, ratio, None, verdict, 1, 1, a_ins, b_ins)
     ratio = b_med / a_med if a_med and b_med is not None else None
     sa, sb = a.get("samples") or [], b.get("samples") or []
-    p, said = significance(sa, sb, alpha)
+    rounds = paired_rounds(a, b)
+    if rounds is None:
+        p, said = significance(sa, sb, alpha)
+    else:
+        p, said = paired_significance(*rounds, alpha)
+        if all(rounds[0]):
+            ratio = statistics.median(y / x for x, y in zip(*rounds, strict=True))
     if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
         verdict = "within factor"
     elif said == "significant":

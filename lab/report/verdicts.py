@@ -215,7 +215,8 @@ def judge(
     """
     target = dict(choices if choices is not None else claim.choices)
     name = label(target) or "(reference)"
-    records = complete(records)
+    # Claims read the harness's own runs of a scenario, not load tests or interleaved workers.
+    records = [r for r in complete(records) if r.get("source", "lab") == "lab"]
     if untestable:
         return ClaimResult(claim, Verdict("untested", untestable, name))
     mine = [r for r in records if matches(r, claim.system, None, target)]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from lab import strategies
 from lab.strategies import Axis, Command, Strategy, Sweep, System
-from lab.web import command, scenario, serve, workload
+from lab.web import command, loadcmd, scenario, serve, workload
 from lab.web.app import App
 from lab.web.decorators import cache, validate
 from lab.web.messages import HTTPError, Request, Response
@@ -103,6 +103,11 @@ SYSTEM = System(
             "serve",
             "serve lab's records and claims as a JSON API under gunicorn, on loopback",
             lambda argv, prog: serve.main(argv, prog),
+        ),
+        Command(
+            "web-load",
+            "load each middleware configuration and Falcon's app under gunicorn on loopback (wrk)",
+            lambda argv, prog: loadcmd.main(argv, prog),
         ),
     ),
 )
