@@ -442,3 +442,25 @@ def test_streaming_keeps_the_heap_to_a_batch_and_materializing_does_not(tmp_path
         with SqliteDestination(TRANSACTIONS, tmp_path / f"{mode}.db") as dest:
             peaks[mode], _ = peak_heap(lambda d=dest, m=mode: load(small.path, d, mode=m, batch_size=500))
     assert peaks["stream"] < 3 * 2**20 < peaks["materialize"], peaks
+
+
+def test_a_sweep_skips_a_combination_the_system_refuses_at_a_tier(monkeypatch, lab_results_dir):
+    import lab.etl as etl
+
+    monkeypatch.setattr(etl, "ROW_LIMIT", 100)
+    args = [
+        "sweep",
+        "etl",
+        "--tiers",
+        "tiny",
+        "--axis",
+        "load",
+        "--repeat",
+        "1",
+        "--warmup",
+        "0",
+        "--no-memory",
+    ]
+    assert main(args) == 0
+    text = (lab_results_dir / "sweep-etl.md").read_text()
+    assert "load=row" in text and "runs on tiers of at most 100 rows" in text
