@@ -291,8 +291,36 @@ def write(rows: dict[str, dict], args: argparse.Namespace, workload: Workload, o
         row = rows.get(label, {"note": "not measured"})
         cells = [_cell(row[c]) if c in row else "" for c in columns]
         lines.append(f"| {label.split(': ', 1)[1]} | " + " | ".join(cells) + " |")
+    lines += ["", "## goals (the issue's)", "", "| goal | measured | met |", "|---|---|---|"]
+    for goal, measured, met in goals(rows):
+        lines.append(f"| {goal} | {measured} | {'yes' if met else 'no'} |")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def goals(rows: dict[str, dict]) -> list[tuple[str, str, bool]]:
+    """Each goal of the issue, what this run measured, and whether it is met."""
+    lru, compact = rows["peak heap: lru_cache"], rows["peak heap: compact"]
+    hit = rows["lookup: compact hit"]
+    cached = rows["recommendation: cached (compact)"]
+    numpy_ms = rows["top-10: numpy"]["p50 ms"]
+    lru_rate = rows["hit rate: lru"]["L1 lru"]
+    return [
+        (
+            "compact at most 1/15 of lru's peak heap",
+            f"1/{compact['lru / compact']:.1f} ({compact['MB']:,.1f} MB against {lru['MB']:,.0f} MB)",
+            compact["lru / compact"] >= 15,
+        ),
+        ("compact under 128 MB", f"{compact['MB']:,.1f} MB", compact["MB"] < 128),
+        ("a compact hit at most 2x a dict.get", f"{hit['vs dict.get']:.2f}x", hit["vs dict.get"] <= 2),
+        (
+            "a cached recommendation under 1 ms, p50 and p99",
+            f"p50 {cached['p50 us']:,.1f} us, p99 {cached['p99 us']:,.1f} us",
+            cached["p99 us"] < 1000,
+        ),
+        ("exact numpy top-10 at most 20 ms", f"{numpy_ms:,.1f} ms", numpy_ms <= 20),
+        ("lru hit rate 70% or more (the course's target)", lru_rate, float(lru_rate.split("%")[0]) >= 70),
+    ]
 
 
 def main(argv: list[str] | None = None) -> Path:

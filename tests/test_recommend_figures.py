@@ -31,3 +31,4 @@ def test_the_table_has_every_row(figures, tmp_path):
         row = next((line for line in lines if line.startswith(f"| {name} |")), None)
         assert row is not None, f"no row {label!r}"
         assert "not measured" not in row
+    assert "## goals (the issue's)" in lines
