@@ -247,3 +247,24 @@ def test_bad_routes_are_refused():
     app.add("/a/{y}", lambda y: {})
     with pytest.raises(RouteError, match="same paths"):
         app.build()
+
+
+def test_a_remembered_token_still_expires_and_a_forged_one_is_never_remembered():
+    secret = b"k" * 32
+    verify = tokens.Verifier(secret, size=2)
+    token = tokens.issue(secret, "ann", "admin", expires=1_000)
+    assert verify(token, now=10).subject == "ann"
+    assert verify(token, now=999).subject == "ann"  # remembered: no HMAC again
+    with pytest.raises(tokens.TokenError, match="expired"):
+        verify(token, now=1_000)
+    payload, _, signature = token.partition(".")
+    forged = payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    for _ in range(2):
+        with pytest.raises(tokens.TokenError, match="invalid signature"):
+            verify(forged, now=10)
+    other = tokens.issue(b"x" * 32, "eve", "admin", expires=1_000)
+    with pytest.raises(tokens.TokenError, match="invalid signature"):
+        verify(other, now=10)
+    for i in range(5):  # never more than `size` kept
+        verify(tokens.issue(secret, f"u{i}", "user", expires=1_000), now=10)
+        assert len(verify._checked) <= 2

@@ -185,7 +185,7 @@ class Authentication:
 
     def __init__(self, app: Handler, secret: bytes, clock: Callable[[], float] = time.time) -> None:
         self.app = app
-        self.secret = secret
+        self.verify = tokens.Verifier(secret)
         self.clock = clock
 
     def __call__(self, request: Request) -> Response:
@@ -195,7 +195,7 @@ class Authentication:
             if scheme.lower() != "bearer" or not token:
                 raise unauthorized("the Authorization header is not 'Bearer <token>'")
             try:
-                request.user = tokens.verify(self.secret, token.strip(), self.clock())
+                request.user = self.verify(token.strip(), self.clock())
             except tokens.TokenError as exc:
                 raise unauthorized(str(exc)) from None
         return self.app(request)

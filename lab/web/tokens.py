@@ -13,7 +13,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
-__all__ = ["Claims", "TokenError", "issue", "verify"]
+__all__ = ["Claims", "TokenError", "Verifier", "issue", "verify"]
 
 
 class TokenError(ValueError):
@@ -62,3 +62,29 @@ def verify(secret: bytes, token: str, now: float) -> Claims:
     if result.expires <= now:
         raise TokenError("token expired")
     return result
+
+
+class Verifier:
+    """:func:`verify` for one secret, remembering the tokens whose signature it has checked.
+
+    A token's signature and claims never change, so a client sending the same token on
+    every request pays for the HMAC and the JSON once; the expiry is still checked on
+    every call. A forged token is another string, never found here. At most ``size``
+    tokens are kept (all forgotten when full).
+    """
+
+    def __init__(self, secret: bytes, size: int = 4096) -> None:
+        self.secret = secret
+        self.size = size
+        self._checked: dict[str, Claims] = {}
+
+    def __call__(self, token: str, now: float) -> Claims:
+        claims = self._checked.get(token)
+        if claims is None:
+            claims = verify(self.secret, token, now)
+            if len(self._checked) >= self.size:
+                self._checked.clear()
+            self._checked[token] = claims
+        elif claims.expires <= now:
+            raise TokenError("token expired")
+        return claims
