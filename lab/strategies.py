@@ -93,13 +93,15 @@ class Option:
     """A ``lab run`` option a system declares for itself: ``Option("--input", "your own CSV")``.
 
     Its value reaches the system's ``open_input`` and ``settings_from`` hooks under
-    :attr:`dest` (``None`` when not given).
+    :attr:`dest` (``None`` when not given). ``instead_of_tier``: the option names a workload
+    of its own (a user's file), so ``lab run`` refuses it together with ``--tier``.
     """
 
     flag: str
     help: str
     type: Callable[[str], Any] = str
     metavar: str | None = None
+    instead_of_tier: bool = False
 
     @property
     def dest(self) -> str:

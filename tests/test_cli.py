@@ -285,3 +285,11 @@ def test_tier_and_input_together_are_refused(capsys, tmp_path):
 def test_a_negative_warmup_is_refused(capsys):
     assert main(["run", "analytics", "--tier", "tiny", "--warmup", "-1"]) == 2
     assert "--warmup cannot be negative" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("system", ["finance", "etl"])
+def test_every_system_refuses_a_tier_beside_its_own_input(system, capsys, tmp_path):
+    data = tmp_path / "a.csv"
+    data.write_text("x\n1\n")
+    assert main(["run", system, "--input", str(data), "--tier", "tiny"]) == 2
+    assert "--tier and --input name two inputs" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from lab.tiers import Tier
 __all__ = ["OPTIONS", "open_input", "settings_from", "render"]
 
 OPTIONS = (
-    Option("--input", "your own CSV file instead of a tier", metavar="FILE"),
+    Option("--input", "your own CSV file instead of a tier", metavar="FILE", instead_of_tier=True),
     Option("--column", "the numeric column of --input", metavar="NAME"),
     Option("--group-by", "the column of --input to group by", metavar="NAME"),
     Option("--delimiter", "the delimiter of --input (sniffed when not given)", metavar="X"),
@@ -45,8 +45,6 @@ def open_input(
     from lab.analytics import from_file, prepare
 
     if values.get("input"):
-        if tier is not None:
-            raise UsageError("--tier and --input name two inputs: give one")
         if values.get("rows"):
             raise UsageError("--rows is for streamed tiers, not --input")
         if not values.get("column"):

@@ -85,8 +85,12 @@ def load_workload(
     """The workload ``args`` names (the system's own input options, else a tier) and the tier
     name to record."""
     tier = tiers.get(args.tier) if args.tier else None
+    values = _own_values(system, args)
+    for option in system.options:
+        if option.instead_of_tier and tier is not None and values[option.dest]:
+            raise UsageError(f"--tier and {option.flag} name two inputs: give one")
     if system.open_input is not None:
-        opened = system.open_input(_own_values(system, args), tier, args.seed, progress)
+        opened = system.open_input(values, tier, args.seed, progress)
         if opened is not None:
             return opened
     tier = tier or tiers.get(DEFAULT_TIER)

@@ -16,7 +16,12 @@ from lab.tiers import Tier
 __all__ = ["OPTIONS", "open_input", "settings_from", "render"]
 
 OPTIONS = (
-    Option("--input", "your own file to load (CSV, or NDJSON by its .ndjson/.jsonl suffix)", metavar="FILE"),
+    Option(
+        "--input",
+        "your own file to load (CSV, or NDJSON by its .ndjson/.jsonl suffix)",
+        metavar="FILE",
+        instead_of_tier=True,
+    ),
     Option("--schema", "the JSON schema of --input (fields, types, bounds, key)", metavar="FILE"),
     Option(
         "--into",
@@ -39,8 +44,6 @@ def open_input(
 
     into = values.get("into")
     if values.get("input"):
-        if tier is not None:
-            raise UsageError("--tier and --input name two inputs: give one")
         if not values.get("schema"):
             raise UsageError("--input needs --schema FILE (the fields of your records, as JSON)")
         workload = from_file(values["input"], values["schema"], into or "sqlite:///etl.db")

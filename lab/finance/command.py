@@ -7,7 +7,6 @@ from typing import Any
 
 from rich.table import Table
 
-from lab.errors import UsageError
 from lab.finance.money import show
 from lab.outcome import Outcome
 from lab.strategies import Option
@@ -15,7 +14,14 @@ from lab.tiers import Tier
 
 __all__ = ["OPTIONS", "open_input", "render"]
 
-OPTIONS = (Option("--input", "your own operations file (CSV, or NDJSON: .ndjson/.jsonl)", metavar="FILE"),)
+OPTIONS = (
+    Option(
+        "--input",
+        "your own operations file (CSV, or NDJSON: .ndjson/.jsonl)",
+        metavar="FILE",
+        instead_of_tier=True,
+    ),
+)
 
 
 def open_input(
@@ -29,8 +35,6 @@ def open_input(
 
     if not values.get("input"):
         return None
-    if tier is not None:
-        raise UsageError("--tier and --input name two inputs: give one")
     workload = from_file(values["input"])
     return workload, workload.name
 
