@@ -285,18 +285,18 @@ class System:
 
     def memory_untracked(self, choices: Mapping[str, str]) -> str | None:
         """Why the peak heap of this process would not measure a combination, or ``None``."""
-        for key, value in choices.items():
-            note = self.axis(key).get(value).memory_note
-            if note:
-                return f"{key}={value}: {note}"
-        return None
+        return self._first_note(choices, "memory_note")
 
     def heap_unrepeatable(self, choices: Mapping[str, str]) -> str | None:
         """Why the peak heap of one call of a combination does not repeat across processes, or ``None``."""
+        return self._first_note(choices, "heap_note")
+
+    def _first_note(self, choices: Mapping[str, str], note: str) -> str | None:
+        """The first chosen strategy's ``note`` field, named ``axis=strategy: note``, or ``None``."""
         for key, value in choices.items():
-            note = self.axis(key).get(value).heap_note
-            if note:
-                return f"{key}={value}: {note}"
+            text = getattr(self.axis(key).get(value), note)
+            if text:
+                return f"{key}={value}: {text}"
         return None
 
     def unavailable(self, choices: Mapping[str, str]) -> str | None:
