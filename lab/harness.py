@@ -144,12 +144,13 @@ def count_instructions(
     command = [sys.executable, "-m", "lab.profile_target", system.name, "--tier", tier, "--seed", str(seed)]
     command += [x for pair in settings for x in ("--set", pair)]
     # What the call writes (quarantine files, say) goes to one fixed, emptied folder: the
-    # results folder's name alone moved the count of a call by up to 2% (strings hashed,
-    # paths built), so two sweeps into two folders did not count alike.
-    scratch = data_dir().resolve() / "counting"
+    # results folder's name alone moved the count of a call by up to 2%, so two sweeps into
+    # two folders did not count alike.
+    data = data_dir().resolve()
+    scratch = data / "counting"
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
-    env = {"LAB_DATA_DIR": str(data_dir().resolve()), "LAB_RESULTS_DIR": str(scratch)}
+    env = {"LAB_DATA_DIR": str(data), "LAB_RESULTS_DIR": str(scratch)}
     return count_calls(command, calls, env).per_call
 
 
