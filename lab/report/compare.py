@@ -100,8 +100,9 @@ def significance(
     return p, "significant" if p < alpha else "not significant"
 
 
-def paired_rounds(a: Record, b: Record) -> tuple[list[float], list[float]] | None:
-    """The per-round medians of A and B when both come from one interleaved run, else ``None``."""
+def round_ratios(a: Record, b: Record) -> list[float] | None:
+    """B/A of the medians of each round when both records come from one interleaved run, else
+    ``None``; empty when a median is not positive (nothing to judge)."""
     if a.get("source") != "interleaved" or b.get("source") != "interleaved":
         return None
     rounds = (a.get("extras") or {}).get("rounds")
@@ -115,21 +116,22 @@ def paired_rounds(a: Record, b: Record) -> tuple[list[float], list[float]] | Non
     ):
         return None
     per = len(sa) // rounds
-    return (
-        [statistics.median(sa[i * per : (i + 1) * per]) for i in range(rounds)],
-        [statistics.median(sb[i * per : (i + 1) * per]) for i in range(rounds)],
-    )
+    medians = [
+        (statistics.median(sa[i * per : (i + 1) * per]), statistics.median(sb[i * per : (i + 1) * per]))
+        for i in range(rounds)
+    ]
+    if any(x <= 0 or y <= 0 for x, y in medians):
+        return []
+    return [y / x for x, y in medians]
 
 
 def paired_significance(
-    a: Sequence[float], b: Sequence[float], alpha: float = ALPHA
+    ratios: Sequence[float], alpha: float = ALPHA
 ) -> tuple[float | None, Literal["significant", "not significant", "too few samples"]]:
-    """The two-sided Wilcoxon signed-rank p-value of the paired log ratios ``b[i] / a[i]``."""
-    if len(a) != len(b) or 2 / 2 ** len(a) >= alpha:
+    """The two-sided Wilcoxon signed-rank p-value of the log of the per-round ratios B/A."""
+    if 2 / 2 ** len(ratios) >= alpha:
         return None, "too few samples"
-    diffs = [math.log(y / x) for x, y in zip(a, b, strict=True) if x > 0 and y > 0]
-    if len(diffs) != len(a):
-        return None, "too few samples"
+    diffs = [math.log(r) for r in ratios]
     if not any(diffs):
         return 1.0, "not significant"
     from scipy.stats import wilcoxon
@@ -166,13 +168,13 @@ def _change(a: Record | None, b: Record | None, alpha: float, factor: float, met
         return Change(*head, ratio, None, verdict, 1, 1, a_ins, b_ins)
     ratio = b_med / a_med if a_med and b_med is not None else None
     sa, sb = a.get("samples") or [], b.get("samples") or []
-    rounds = paired_rounds(a, b)
-    if rounds is None:
+    ratios = round_ratios(a, b)
+    if ratios is None:
         p, said = significance(sa, sb, alpha)
     else:
-        p, said = paired_significance(*rounds, alpha)
-        if all(rounds[0]):
-            ratio = statistics.median(y / x for x, y in zip(*rounds, strict=True))
+        p, said = paired_significance(ratios, alpha)
+        if ratios:
+            ratio = statistics.median(ratios)
     if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
         verdict = "within factor"
     elif said == "significant":
