@@ -464,3 +464,22 @@ def test_a_sweep_skips_a_combination_the_system_refuses_at_a_tier(monkeypatch, l
     assert main(args) == 0
     text = (lab_results_dir / "sweep-etl.md").read_text()
     assert "load=row" in text and "runs on tiers of at most 100 rows" in text
+
+
+def _open_fresh(path: str) -> str | None:
+    try:
+        with SqliteDestination(TRANSACTIONS, Path(path), timeout=30):
+            return None
+    except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+        return str(exc)
+
+
+def test_partitions_opening_one_new_sqlite_file_together_all_open_it(tmp_path):
+    """Switching a new file to WAL while another process opens it failed at once ("database is
+    locked", the busy timeout not applied): partitions open one file together."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4) as pool:
+        paths = [str(tmp_path / f"{trial}.db") for trial in range(120) for _ in range(4)]
+        failures = [f for f in pool.map(_open_fresh, paths) if f]
+    assert failures == []

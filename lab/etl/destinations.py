@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -281,7 +282,7 @@ class SqliteDestination(Destination):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level="DEFERRED")
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            self._wal()
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.create()
         except sqlite3.DatabaseError as exc:
@@ -292,6 +293,20 @@ class SqliteDestination(Destination):
     def clear(self) -> None:
         super().clear()
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _wal(self) -> None:
+        """WAL mode. Switching a new file to it while another connection opens the same file
+        fails at once with "database is locked", without waiting for the busy timeout (seen
+        with partitions opening one file together), so it is retried until the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
 
 class PostgresDestination(Destination):
