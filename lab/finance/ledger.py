@@ -49,6 +49,8 @@ KINDS = ("deposit", "withdrawal", "transfer", "reverse")
 MALFORMED = "!malformed"
 CASH = "cash"
 DAY = 86_400
+#: ``month_end`` while no month has started: no day reaches it.
+_NEVER = 1 << 62
 _MOVES = {"deposit": DEPOSITED, "withdrawal": WITHDRAWN, "transfer": TRANSFERRED}
 
 Lookup = Callable[[str], "AccountInfo | None"]
@@ -149,6 +151,8 @@ class Ledger:
         self.held: dict[str, tuple] = {}
         self.deposits = self.withdrawals = self.fees = self.interest = money.zero
         self.month = -1
+        #: The first day of the month after ``month``: an operation on it or later closes ``month``.
+        self.month_end = _NEVER
         self.clock = 0
         self.kinds: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
@@ -157,10 +161,17 @@ class Ledger:
         self.out: list[Event] = []
         #: Operations whose transaction id was already seen (applied once; no event).
         self.duplicates = 0
+        self._bind()
+
+    def _bind(self) -> None:
+        """The money's methods the hot path calls, looked up once."""
+        self.parse = self.money.parse
+        self.to_float = self.money.to_float
+        self.daily_interest = self.money.daily_interest
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        for live in ("lookup", "out", "duplicates", "money", "rules"):
+        for live in ("lookup", "out", "duplicates", "money", "rules", "parse", "to_float", "daily_interest"):
             state.pop(live)
         return state | {"money_name": self.money.name}
 
@@ -172,6 +183,7 @@ class Ledger:
         self.money, self.out, self.duplicates = money, [], 0
         self.lookup = self.directory.get
         self.rules = Rules.all(money)
+        self._bind()
         for st in self.accounts.values():
             st.rules = self.rules[st.rules.name]
 
@@ -184,20 +196,23 @@ class Ledger:
         _FOLD[e[0]](self, e)
 
     def emit(self, e: Event) -> None:
-        self.evolve(e)
+        """Fold a decided event and keep it for the store (:meth:`evolve`, inlined: the hot path)."""
+        self.kinds[e[0]] += 1
+        self.clock = e[2]
+        _FOLD[e[0]](self, e)
         self.out.append(e)
 
     def _accrue(self, st: AccountState, day: int) -> None:
-        days = day - st.accrual_day
-        if days > 0:
-            bps = st.rules.rate(st.balance)
-            if bps:
-                st.accrued += self.money.daily_interest(st.balance, bps) * days
-            st.accrual_day = day
+        """Interest on the balance held since the last accrual (call when ``day`` is later)."""
+        bps = st.rules.rate(st.balance)
+        if bps:
+            st.accrued += self.daily_interest(st.balance, bps) * (day - st.accrual_day)
+        st.accrual_day = day
 
     def _change(self, account: str, delta: Any, day: int) -> AccountState:
         st = self.accounts[account]
-        self._accrue(st, day)
+        if day > st.accrual_day:
+            self._accrue(st, day)
         st.balance += delta
         if st.balance < st.low:
             st.low = st.balance
@@ -205,10 +220,8 @@ class Ledger:
 
     def _post(self, txn: str) -> None:
         current = self.status.get(txn)
-        if current is None:  # a new transaction: PENDING -> APPROVED -> POSTED, always legal
-            self.status[txn] = POSTED
-        else:
-            self.status[txn] = advance(advance(current, APPROVED), POSTED)
+        # a new transaction: PENDING -> APPROVED -> POSTED, always legal
+        self.status[txn] = POSTED if current is None else advance(advance(current, APPROVED), POSTED)
 
     def _started(self, st: AccountState, ts: int) -> None:
         recent = st.recent
@@ -238,16 +251,21 @@ class Ledger:
         self.deposits += amount
         self._post(txn)
         if self.month < 0:
-            self.month = month_of(ts // DAY)
+            self._start_month(month_of(ts // DAY))
 
     def _moved(self, e: Event) -> None:
         kind, txn, ts, account, to, amount, channel = e
         day = ts // DAY
+        st = self.accounts[account]
+        if day > st.accrual_day:
+            self._accrue(st, day)
         if kind == DEPOSITED:
-            st = self._change(account, amount, day)
+            st.balance += amount  # a deposit never lowers the month's low
             self.deposits += amount
         else:
-            st = self._change(account, -amount, day)
+            balance = st.balance = st.balance - amount
+            if balance < st.low:
+                st.low = balance
             st.withdrawals += 1
             if kind == WITHDRAWN:
                 self.withdrawals += amount
@@ -256,9 +274,13 @@ class Ledger:
                 if st.out_day != day:
                     st.out_day, st.out_total = day, self.zero
                 st.out_total += amount
-        self._post(txn)
+        status = self.status
+        size = len(status)
+        current = status.setdefault(txn, POSTED)  # one probe of a big dict when new, as it nearly always is
+        if len(status) == size:
+            status[txn] = advance(advance(current, APPROVED), POSTED)
         self.movements[txn] = (kind, account, to, amount)
-        st.moments.update(self.money.to_float(amount))
+        st.moments.update(self.to_float(amount))
         self._started(st, ts)
         if channel == CASH:
             self._cash(self.directory[account].customer, ts, day, amount, kind == DEPOSITED)
@@ -303,8 +325,12 @@ class Ledger:
             self._change(to, -amount, day)
         self._post(txn)
 
+    def _start_month(self, month: int) -> None:
+        self.month = month
+        self.month_end = first_day(month + 1)
+
     def _closed(self, e: Event) -> None:
-        self.month = int(e[6])
+        self._start_month(int(e[6]))
         for st in self.accounts.values():
             st.low = st.balance
             st.withdrawals = 0
@@ -334,8 +360,9 @@ class Ledger:
         lookup = lookup or self.lookup
         if row[2] == MALFORMED:
             return (row[7], None, MALFORMED, None, None, None)
+        text = row[1]
         try:
-            ts = parse_ts(row[1])
+            ts = int(text) if text.isdigit() else parse_ts(text)
         except ValueError:
             return ("bad timestamp", None, row[2], None, None, None)
         kind = row[2]
@@ -344,7 +371,7 @@ class Ledger:
         if kind not in _MOVES:
             return (f"unknown kind {kind!r}", ts, kind, None, None, None)
         try:
-            amount = self.money.parse(row[5])
+            amount = self.parse(row[5])
         except AmountError as exc:
             return (str(exc), ts, kind, None, None, None)
         info = lookup(row[3])
@@ -375,7 +402,7 @@ class Ledger:
         elif ts < self.clock:
             reason = reason or "timestamp before the previous operation"
         day = ts // DAY
-        if month_of(day) > self.month >= 0:
+        if day >= self.month_end:
             self.close_month(month_of(day))
         if reason is None:
             if kind == "reverse":
@@ -386,10 +413,7 @@ class Ledger:
             self.emit((REJECTED, txn, ts, row[3], row[4], self.zero, reason))
 
     def handle(self, row: tuple[str, ...]) -> None:
-        """Check and execute one row."""
-        if row[0] in self.status:
-            self.duplicates += 1
-            return
+        """Check and execute one row (a duplicate is found by :meth:`execute`: one lookup fewer)."""
         self.execute(row, self.check(row))
 
     def handle_batch(self, rows: list[tuple[str, ...]], lookup_many: Callable[[set[str]], dict]) -> None:
@@ -416,9 +440,12 @@ class Ledger:
                     return "daily transfer limit"
         cash = channel == CASH and kind != "transfer"
         rule = None
-        if compliance.velocity(st.recent, ts):
+        # each rule's cheap precondition first: most accounts meet neither
+        if len(st.recent) >= compliance.VELOCITY_MAX and compliance.velocity(st.recent, ts):
             rule = "velocity"
-        elif compliance.anomalous(st.moments, self.money.to_float(amount)):
+        elif st.moments.n >= compliance.ANOMALY_MIN_HISTORY and compliance.anomalous(
+            st.moments, self.to_float(amount)
+        ):
             rule = "anomaly"
         elif cash and kind == "deposit" and amount < self.threshold:
             window = self.customers[info.customer].window

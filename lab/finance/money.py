@@ -97,7 +97,7 @@ class Money:
 
     def parse(self, text: str) -> Any:
         """The amount of ``text``; :class:`AmountError` with the reason when it is not money."""
-        value = self.convert(canonical(text))
+        value = self.convert(text if _PLAIN.fullmatch(text) else canonical(text))
         if not value > self.zero:
             raise AmountError("amount must be positive")
         return value
@@ -164,7 +164,7 @@ class IntMoney(Money):
 
     def convert(self, text: str) -> int:
         whole, _, frac = text.partition(".")
-        return int(whole) * UNITS + int(frac.ljust(4, "0")) if frac else int(whole) * UNITS
+        return int(whole + frac.ljust(4, "0"))
 
     def of_units(self, units: int) -> int:
         return units
