@@ -56,3 +56,22 @@ def test_a_growth_bound_inside_the_fits_uncertainty_is_inconclusive():
     assert verdict.status == "fails", verdict.reason
     two = judge(claim, [record(t, STREAMING, peak=100_000) for t in ("medium", "large")]).verdict
     assert two.status == "inconclusive" and "no error estimate" in two.reason
+
+
+def test_a_time_growth_fits_every_timed_repeat():
+    """Each repeat is a point: three tiers of five timings give 13 degrees of freedom, not one."""
+    claim = get_claim("transaction")
+    choices = {"money": "decimal", "store": "memory", "replay": "full", "lookup": "dict", "apply": "row"}
+    sizes = {"tiny": 1_000, "small": 10_000, "medium": 100_000}
+
+    def runs(per_item):  # per_item(n): seconds a transaction
+        return [
+            record(t, choices, system="finance", n=n, median=per_item(n) * n, peak=None)
+            for t, n in sizes.items()
+        ]
+
+    flat = judge(claim, runs(lambda n: 20e-6)).verdict
+    assert flat.status == "holds", flat.reason
+    assert "(3 tiers, 15 timings)" in flat.reason
+    growing = judge(claim, runs(lambda n: 20e-6 * (n / 1e3) ** 0.2)).verdict
+    assert growing.status == "fails" and "n^0.20" in growing.reason, growing.reason

@@ -79,7 +79,7 @@ class Summary:
         return out
 
 
-@dataclass
+@dataclass(slots=True)
 class Moments:
     """Count, mean and sum of squared deviations (M2): Welford per value, Chan to merge."""
 

@@ -14,7 +14,7 @@ CONFIDENCE = 0.95
 
 @dataclass(frozen=True)
 class Fit:
-    """A fitted growth exponent: ``cost ~ n^exponent``, from ``points`` distinct sizes.
+    """A fitted growth exponent: ``cost ~ n^exponent``, from ``points`` at ``sizes`` distinct sizes.
 
     ``stderr`` is the slope's standard error (``None`` with two points, where a line
     fits exactly and says nothing of its error); ``low``/``high`` bound the
@@ -24,6 +24,8 @@ class Fit:
     exponent: float
     stderr: float | None
     points: int
+    #: Distinct sizes among the points (a size may be measured more than once: its repeats).
+    sizes: int = 0
 
     @property
     def margin(self) -> float | None:
@@ -45,13 +47,16 @@ class Fit:
     def text(self) -> str:
         """``n^0.02 ± 0.05 (3 tiers)``: the exponent, its 95% margin, and how many sizes made it."""
         margin = "" if self.margin is None else f" ± {self.margin:.2f}"
-        return f"n^{self.exponent:.2f}{margin} ({self.points} tiers)"
+        sizes = self.sizes or self.points
+        of = f"{sizes} tiers" if sizes == self.points else f"{sizes} tiers, {self.points} timings"
+        return f"n^{self.exponent:.2f}{margin} ({of})"
 
 
 def fit_growth(sizes: Sequence[float], costs: Sequence[float]) -> Fit | None:
     """Least-squares fit of ``log(cost)`` on ``log(size)`` (``scipy.stats.linregress``).
 
-    ``None`` with fewer than two distinct positive sizes.
+    A size may come more than once (each timed repeat of a tier is a point). ``None``
+    with fewer than two distinct positive sizes.
 
     >>> fit = fit_growth([1e3, 1e4, 1e5], [2e3, 2e4, 2e5])
     >>> round(fit.exponent, 6), round(fit.stderr, 6), fit.points
@@ -61,15 +66,16 @@ def fit_growth(sizes: Sequence[float], costs: Sequence[float]) -> Fit | None:
     if len({x for x, _ in points}) < 2:
         return None
     xs, ys = [x for x, _ in points], [y for _, y in points]
+    sizes = len(set(xs))
     if len(points) == 2:
-        return Fit((ys[1] - ys[0]) / (xs[1] - xs[0]), None, 2)
+        return Fit((ys[1] - ys[0]) / (xs[1] - xs[0]), None, 2, 2)
     from scipy.stats import linregress
 
     result = linregress(xs, ys)
     stderr = float(result.stderr)
     if math.isnan(stderr):  # every cost equal: the line fits exactly
         stderr = 0.0
-    return Fit(float(result.slope), stderr, len(points))
+    return Fit(float(result.slope), stderr, len(points), sizes)
 
 
 def fit_exponent(sizes: Sequence[float], costs: Sequence[float]) -> float | None:

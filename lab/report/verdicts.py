@@ -159,8 +159,12 @@ def _growth(claim: Claim, records: Sequence[Record]) -> tuple[float | None, Chec
     points = []
     for tier in claim.growth_tiers:
         r = latest([r for r in records if r["tier"] == tier], field)
-        if r is not None and r.get("n"):
-            points.append((r["n"], r[field] / r["n"] if per_item else r[field]))
+        if r is None or not r.get("n"):
+            continue
+        n = r["n"]
+        # time: each timed repeat is a point, so three tiers give an interval narrower than t(1)'s
+        costs = (r.get("samples") or [r[field]]) if field == "median_s" else [r[field]]
+        points.extend((n, c / n if per_item else c) for c in costs)
     fit = fit_growth([n for n, _ in points], [c for _, c in points]) if points else None
     name = f"{'heap' if claim.growth_of == 'memory' else 'time'} growth"
     tiers = ", ".join(claim.growth_tiers)
