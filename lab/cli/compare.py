@@ -49,8 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--factor",
         type=float,
-        help="a change within this factor is not called slower or faster "
-        + ", ".join(f"(default {f} for {m}" for m, f in FACTORS.items())
+        help="a change within this factor is not called slower or faster (default: "
+        + ", ".join(f"{f} for {m}" for m, f in FACTORS.items())
         + "; as asv)",
     )
     p.add_argument("--system", help="only this system's benchmarks")
