@@ -54,8 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         system = get_system(args.system)
-        given, params = system.split(parse_settings(args.set))
-        choices = system.complete(given)
+        choices, params = system.resolve(parse_settings(args.set), here=False)  # the caller checked
         workload = harness.workload_for(system, tiers.get(args.tier), args.seed)
     except LabError as exc:
         print(f"lab.profile_target: error: {exc}", file=sys.stderr)

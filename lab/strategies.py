@@ -217,6 +217,16 @@ class System:
                 choices[key] = value
         return choices, params
 
+    def resolve(self, settings: Mapping[str, str], *, here: bool = True) -> tuple[Choices, dict[str, int]]:
+        """``--set`` pairs as every axis's choice (unset axes at their reference) and the
+        parameters; with ``here``, a :class:`UsageError` when the combination cannot run here."""
+        given, params = self.split(settings)
+        choices = self.complete(given)
+        reason = self.unavailable(choices) if here else None
+        if reason:
+            raise UsageError(f"cannot run {label(choices)} here: {reason}")
+        return choices, params
+
     def complete(self, given: Mapping[str, str]) -> Choices:
         """Fill the axes not given with the first compatible strategy, reference first.
 

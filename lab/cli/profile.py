@@ -175,11 +175,7 @@ def _memray(target: list[str], base: Path) -> list[Path]:
 
 def cmd_profile(args: argparse.Namespace) -> int:
     system = get_system(args.system)
-    given, params = system.split(parse_settings(args.set))
-    choices = system.complete(given)
-    reason = system.unavailable(choices)
-    if reason:
-        raise UsageError(f"cannot run this here: {reason}")
+    choices, params = system.resolve(parse_settings(args.set))
     tier = tiers.get(args.tier)
     with progress_bar() as progress:
         task = progress.add_task(f"preparing {tier.name}", total=None)

@@ -154,11 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = parse_settings(args.set)
     if system.settings_from is not None:
         settings.update(system.settings_from(_own_values(system, args)))
-    given, params = system.split(settings)
-    choices = system.complete(given)
-    reason = system.unavailable(choices)
-    if reason:
-        raise UsageError(f"cannot run {label(choices)} here: {reason}")
+    choices, params = system.resolve(settings)
     workload, tier_name = _prepare(system, args)
     streamed = bool(getattr(workload, "streamed", False))
     size = getattr(workload, "expected_bytes", None)
