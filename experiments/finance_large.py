@@ -5,12 +5,15 @@ the note compares, in one process, one after another; ratios within this run.
 
 Writes ``results/experiments/finance_large.md``: transactions per second of the processing phase
 (every rule, check and event; durable stores committing every ``commit_batch`` operations), the
-replay time, whether each agrees with the reference, and float's drift in cents.
+replay time, whether each agrees with the reference, and float's drift in cents. Then, for the
+reference, how the time per transaction grows: by tier (more accounts and a longer history), and
+along the run at the tier itself (the history alone), tenth by tenth.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 from lab import tiers
@@ -68,7 +71,48 @@ def main() -> None:
         "|---|---|---|---|---|---|",
         *(f"| {s} | {r:,.0f} | {x:.2f}x | {t:.2f} | {a} | {d} |" for s, r, x, t, a, d in rows),
     ]
+    lines += ["", *growth(args.tier)]
     (OUT / f"finance_{args.tier}.md").write_text("\n".join(lines) + "\n")
+
+
+def growth(top: str) -> list[str]:
+    """The reference's time per transaction (processing only) by tier up to ``top``, and along
+    the run at ``top`` (the batches' thread time, tenth by tenth of its history)."""
+    choices = SYSTEM.complete({})
+    names = list(tiers.TIERS)[: list(tiers.TIERS).index(top) + 1]
+    out = [
+        "## How the time per transaction grows (reference; processing only)",
+        "",
+        "By tier: the best of three runs (one at the top tier), in this process.",
+        "",
+        "| tier | accounts | transactions | µs per transaction |",
+        "|---|---|---|---|",
+    ]
+    stamps: list[float] = []
+    for name in names:
+        tier = tiers.get(name)
+        workload = prepare(tier)
+        best = float("inf")
+        for _ in range(1 if name == top else 3):
+            stamps.clear()
+            outcome = run_once(SYSTEM, workload, choices, check=lambda _: stamps.append(time.thread_time()))
+            best = min(best, outcome.details["process_s"])
+        n = len(workload.rows)
+        out.append(f"| {name} | {tier.accounts:,} | {n:,} | {1e6 * best / n:.2f} |")
+        print(out[-1])
+    batch = SYSTEM.params["commit_batch"]
+    tenth = max(1, len(stamps) // 10)
+    out += [
+        "",
+        f"Along the run at {top}: CPU time of this thread per transaction, each tenth of the history "
+        f"({tenth * batch:,} transactions).",
+        "",
+        "| transactions before | µs per transaction |",
+        "|---|---|",
+    ]
+    for i in range(0, len(stamps) - tenth, tenth):
+        out.append(f"| {i * batch:,} | {1e6 * (stamps[i + tenth] - stamps[i]) / (tenth * batch):.2f} |")
+    return out
 
 
 if __name__ == "__main__":
