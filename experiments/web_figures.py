@@ -69,11 +69,10 @@ def bare_wsgi(environ: dict, start_response: Callable) -> list[bytes]:
     return [BARE_BODY]
 
 
-def apps_table(repeat: int) -> list[tuple[str, float]]:
-    table = specs(100)
-    token = issue(SECRET, "client", "admin", EXPIRES)
+def app_candidates(table: list) -> dict[str, Callable]:
+    """The apps compared on one request: the floor, the peers, lab's app with and without its stack."""
     limiter = FixedWindow(10**9, 3600)
-    candidates = {
+    return {
         "bare WSGI function": bare_wsgi,
         "falcon (routing + handler)": PEER_APPS["falcon"](table),
         "flask (routing + handler)": PEER_APPS["flask"](table),
@@ -83,13 +82,16 @@ def apps_table(repeat: int) -> list[tuple[str, float]]:
             table, "trie", "per-request", full_stack(SECRET, limiter)
         ),
     }
+
+
+def apps_table(repeat: int) -> list[tuple[str, float]]:
+    token = issue(SECRET, "client", "admin", EXPIRES)
+    candidates = app_candidates(specs(100))
     return [(name, per_call_us(request_of(app, token), 2000, repeat)) for name, app in candidates.items()]
 
 
-def layers_table(repeat: int) -> list[tuple[str, float]]:
-    """Add the layers one at a time (innermost first), each row the whole stack so far."""
-    table = specs(100)
-    token = issue(SECRET, "client", "admin", EXPIRES)
+def layer_candidates(table: list) -> list[tuple[str, Callable]]:
+    """lab's app with its layers added one at a time (innermost first), each the whole stack so far."""
     layers = [
         ("authentication", Middleware(Authentication, secret=SECRET)),
         ("rate limit", Middleware(RateLimit, limiter=FixedWindow(10**9, 3600))),
@@ -97,14 +99,20 @@ def layers_table(repeat: int) -> list[tuple[str, float]]:
         ("errors", Middleware(Errors)),
         ("logging", Middleware(Logging)),
     ]
-    rows = [
-        ("routing + handler", per_call_us(request_of(build_app(table, "trie", "none"), token), 2000, repeat))
-    ]
+    rows: list[tuple[str, Callable]] = [("routing + handler", build_app(table, "trie", "none"))]
     for k in range(1, len(layers) + 1):
         stack = [spec for _, spec in reversed(layers[:k])]
-        app = build_app(table, "trie", "composed", stack)
-        rows.append((f"+ {layers[k - 1][0]}", per_call_us(request_of(app, token), 2000, repeat)))
+        rows.append((f"+ {layers[k - 1][0]}", build_app(table, "trie", "composed", stack)))
     return rows
+
+
+def layers_table(repeat: int) -> list[tuple[str, float]]:
+    """Add the layers one at a time (innermost first), each row the whole stack so far."""
+    token = issue(SECRET, "client", "admin", EXPIRES)
+    return [
+        (name, per_call_us(request_of(app, token), 2000, repeat))
+        for name, app in layer_candidates(specs(100))
+    ]
 
 
 def routers_table(repeat: int) -> dict[str, dict[int, float]]:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import json
 import time
 from collections import deque
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from web_helpers import call
 
 from lab.web import App, Middleware, Response, cache, tokens, validate
 from lab.web.limiters import FixedWindow
+from lab.web.messages import dumps
 from lab.web.middleware import Authentication, Errors, Gzip, Logging, PerRequest, RateLimit, compose
 from lab.web.routes import RouteError
 
@@ -268,3 +272,16 @@ def test_a_remembered_token_still_expires_and_a_forged_one_is_never_remembered()
     for i in range(5):  # never more than `size` kept
         verify(tokens.issue(secret, f"u{i}", "user", expires=1_000), now=10)
         assert len(verify._checked) <= 2
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+@settings(max_examples=300, deadline=None)
+def test_bodies_are_the_bytes_json_dumps_writes(value):
+    assert dumps(value) == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()

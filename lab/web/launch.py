@@ -48,16 +48,19 @@ def running(
     ready: str = "/health",
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,
+    worker_class: str = "sync",
+    threads: int = 4,
 ) -> Iterator[tuple[int, subprocess.Popen]]:
     """gunicorn serving ``app`` (``module:factory``; default the demo API) with ``workers``
-    sync workers on loopback; ready once ``GET ready`` has an answer (of any status: the caller
-    judges it). Yields (port, process)."""
+    workers of ``worker_class`` (``gthread``: ``threads`` each) on loopback; ready once ``GET
+    ready`` has an answer (of any status: the caller judges it). Yields (port, process)."""
     listener = socket.socket()
     listener.bind((HOST, 0))
     listener.listen(1024)
     port = listener.getsockname()[1]
     command = [sys.executable, "-m", "lab.web.serve", "--bind", f"fd://{listener.fileno()}"]
-    command += ["--workers", str(workers), "--quiet"] + (["--app", app] if app else [])
+    command += ["--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads)]
+    command += ["--quiet"] + (["--app", app] if app else [])
     log = tempfile.TemporaryFile()  # a file, not a pipe: a full pipe would block the server
     process = subprocess.Popen(
         command,

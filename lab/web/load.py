@@ -48,12 +48,29 @@ class Plan:
     warmup_s: float
     tool: str
     window_s: float = 10.0
+    #: gunicorn's worker class: ``sync`` closes every connection, ``gthread`` keeps them alive
+    worker_class: str = "sync"
+    threads: int = 4
+
+    @property
+    def keep_alive(self) -> bool:
+        return self.worker_class != "sync"
+
+    @property
+    def server(self) -> str:
+        """The server, in words."""
+        if not self.keep_alive:
+            return f"gunicorn, {self.workers} sync workers, 127.0.0.1"
+        threads = f"{self.threads} threads each"
+        return f"gunicorn, {self.workers} {self.worker_class} workers of {threads}, keep-alive, 127.0.0.1"
 
 
 def _generator(plan: Plan, port: int, duration_s: float, rate: float | None) -> loadgen.Generator:
     if rate is None and plan.tool == "wrk":
         return loadgen.wrk(port, PATH, headers(), duration_s, plan.connections)
-    return loadgen.client(port, PATH, headers(), duration_s, plan.connections, rate, plan.window_s)
+    return loadgen.client(
+        port, PATH, headers(), duration_s, plan.connections, rate, plan.window_s, plan.keep_alive
+    )
 
 
 def measure(
@@ -67,7 +84,17 @@ def measure(
     ``rate`` requests/s (the paced Python client), after a warm-up of the same kind. Returns
     the result and a fingerprint of the response body."""
     duration_s = duration_s or plan.duration_s
-    with running(config.factory, plan.workers, {ROUTES_ENV: str(plan.routes)}, PATH, headers()) as (port, _):
+    env = {ROUTES_ENV: str(plan.routes)}
+    server = running(
+        config.factory,
+        plan.workers,
+        env,
+        PATH,
+        headers(),
+        worker_class=plan.worker_class,
+        threads=plan.threads,
+    )
+    with server as (port, _):
         status, _, body = get(port, PATH, headers())
         if status != 200:
             raise LoadError(f"{config.name}: GET {PATH} answered {status}, not 200")
@@ -112,6 +139,7 @@ def record(
         "duration_s": duration_s,
         "workers": plan.workers,
         "generator": first.tool,
+        "worker_class": plan.worker_class,
     }
     if first.target_rate:
         params["rate"] = round(first.target_rate)
@@ -122,7 +150,7 @@ def record(
     requests = sum(r.requests for r in results)
     extras = {
         "configuration": config.name,
-        "server": f"gunicorn, {plan.workers} sync workers, 127.0.0.1",
+        "server": plan.server,
         "path": PATH,
         "routes": plan.routes,
         **{f"{q}_s": statistics.median(r.latency_s[q] for r in results) for q in ("p50", "p90", "p99")},

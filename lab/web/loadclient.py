@@ -5,8 +5,9 @@ when the last is answered); with ``--rate`` requests are due on a fixed schedule
 wrk has no fixed-rate mode), and a request's latency counts from when it was due, not from
 when it was sent, so a client or server that falls behind shows in the latency (no
 coordinated omission). Each request takes its own connection (``Connection: close``), as
-gunicorn's sync workers do. It prints one marked JSON line: a :class:`lab.web.loadgen.Result`
-with the p50 and p99 of each ``--window`` seconds of the run.
+gunicorn's sync workers do; with ``--keep-alive`` each thread keeps one open (as wrk does),
+for servers that keep connections alive (gunicorn's ``gthread``). It prints one marked JSON
+line: a :class:`lab.web.loadgen.Result` with the p50 and p99 of each ``--window`` seconds of the run.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import replace
 
 from lab.web.loadgen import HOST, MARK, TIMEOUT_S, Result
 
-__all__ = ["percentile", "drive", "main"]
+__all__ = ["percentile", "drive", "main", "Connection"]
 
 
 def percentile(ordered: Sequence[float], q: float) -> float:
@@ -35,35 +36,78 @@ def percentile(ordered: Sequence[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def _request_bytes(path: str, headers: Mapping[str, str]) -> bytes:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}", "Connection: close"]
+def _request_bytes(path: str, headers: Mapping[str, str], keep_alive: bool = False) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {HOST}"] + ([] if keep_alive else ["Connection: close"])
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
-def _one(port: int, request: bytes) -> str | None:
-    """Send one request on a new connection and read the whole answer: ``None`` when it was
-    answered 2xx/3xx, else the kind of error."""
-    try:
-        conn = socket.create_connection((HOST, port), timeout=TIMEOUT_S)
-    except TimeoutError:
-        return "timeout"
-    except OSError:
-        return "connect"
-    try:
-        conn.sendall(request)
+class Connection:
+    """One client connection to the loopback server at ``port``: a new one for each request,
+    or, with ``keep_alive``, one kept open and opened again when the server has closed it."""
+
+    def __init__(self, port: int, keep_alive: bool = False) -> None:
+        self.port = port
+        self.keep_alive = keep_alive
+        self.sock: socket.socket | None = None
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def send(self, request: bytes) -> str | None:
+        """Send one request and read its whole answer: ``None`` when it was answered 2xx/3xx,
+        else the kind of error."""
+        reused = self.sock is not None
+        try:
+            if self.sock is None:
+                self.sock = socket.create_connection((HOST, self.port), timeout=TIMEOUT_S)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except TimeoutError:
+            return "timeout"
+        except OSError:
+            return "connect"
+        try:
+            self.sock.sendall(request)
+            data = self._read()
+        except TimeoutError:
+            self.close()
+            return "timeout"
+        except OSError:
+            data = b""
+        if not data and reused:  # the server closed an idle kept-alive connection: once more
+            self.close()
+            return self.send(request)
+        if not data.startswith(b"HTTP/1.") or not data[9:12].isdigit():
+            self.close()
+            return "read"
+        return None if int(data[9:12]) < 400 else "status"
+
+    def _read(self) -> bytes:
+        """The answer: up to the end of its body (Content-Length) when the connection stays
+        open, else up to when the server closes it."""
+        assert self.sock is not None
         data = b""
-        while chunk := conn.recv(65536):
+        while chunk := self.sock.recv(65536):
             data += chunk
-    except TimeoutError:
-        return "timeout"
-    except OSError:
-        return "read"
-    finally:
-        conn.close()
-    if not data.startswith(b"HTTP/1.") or not data[9:12].isdigit():
-        return "read"
-    return None if int(data[9:12]) < 400 else "status"
+            if self.keep_alive:
+                head, found, body = data.partition(b"\r\n\r\n")
+                length = _content_length(head) if found else None
+                if length is not None and len(body) >= length:
+                    if b"\nconnection: close" in head.lower():
+                        self.close()
+                    return data
+        self.close()
+        return data
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value.strip())
+    return None
 
 
 def drive(
@@ -74,10 +118,12 @@ def drive(
     connections: int,
     rate: float | None = None,
     window_s: float = 10.0,
+    keep_alive: bool = False,
 ) -> Result:
     """``connections`` threads sending requests for ``duration_s``: back to back, or each at
-    its due time when ``rate`` is given. Latency counts from the due time."""
-    request = _request_bytes(path, headers)
+    its due time when ``rate`` is given. Latency counts from the due time. With
+    ``keep_alive`` each thread keeps its connection open between requests."""
+    request = _request_bytes(path, headers, keep_alive)
     slots = itertools.count()
     samples: list[tuple[float, float, str | None]] = []  # (due offset, latency, error)
     lock = threading.Lock()
@@ -85,6 +131,7 @@ def drive(
 
     def worker() -> None:
         mine = []
+        conn = Connection(port, keep_alive)
         while True:
             now = time.perf_counter()
             if rate is None:
@@ -95,8 +142,9 @@ def drive(
                     time.sleep(due - now)
             if due - start >= duration_s:
                 break
-            error = _one(port, request)
+            error = conn.send(request)
             mine.append((due - start, time.perf_counter() - due, error))
+        conn.close()
         with lock:
             samples.extend(mine)
 
@@ -141,7 +189,7 @@ def drive(
         "max": ordered[-1] if ordered else 0.0,
         "mean": sum(ordered) / len(ordered) if ordered else 0.0,
     }
-    name = "python-client" + ("" if rate is None else "-paced")
+    name = "python-client" + ("" if rate is None else "-paced") + ("-keepalive" if keep_alive else "")
     return Result(name, len(samples), errors, elapsed, latency, connections, rate, window_s, windows)
 
 
@@ -155,13 +203,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=8, help="requests in flight at most")
     p.add_argument("--rate", type=float, help="requests/s on a fixed schedule (default: back to back)")
     p.add_argument("--window", type=float, default=10.0, help="seconds per window of the latency report")
+    p.add_argument("--keep-alive", action="store_true", help="one connection per thread, kept open")
     args = p.parse_args(argv)
     if min(args.duration, args.connections, args.window, args.rate or 1) <= 0:
         p.error("--duration, --connections, --window and --rate must be positive")
     if any(":" not in h for h in args.header):
         p.error("--header takes 'Name: value'")
     headers = {k.strip(): v.strip() for k, v in (h.split(":", 1) for h in args.header)}
-    result = drive(args.port, args.path, headers, args.duration, args.connections, args.rate, args.window)
+    result = drive(
+        args.port,
+        args.path,
+        headers,
+        args.duration,
+        args.connections,
+        args.rate,
+        args.window,
+        args.keep_alive,
+    )
     print(MARK + json.dumps(replace(result, pid=os.getpid()).to_dict()))
     return 0
 

@@ -174,13 +174,17 @@ def client(
     connections: int,
     rate: float | None = None,
     window_s: float = 10.0,
+    keep_alive: bool = False,
 ) -> Generator:
-    """The Python client in its own process: a closed loop, or ``rate`` requests/s on schedule."""
+    """The Python client in its own process: a closed loop, or ``rate`` requests/s on schedule;
+    ``keep_alive``: each of its connections kept open."""
     command = [sys.executable, "-m", "lab.web.loadclient", "--port", str(port), "--path", path]
     command += ["--duration", str(duration_s), "--connections", str(connections), "--window", str(window_s)]
     command += [arg for name, value in headers.items() for arg in ("--header", f"{name}: {value}")]
     if rate is not None:
         command += ["--rate", str(rate)]
+    if keep_alive:
+        command.append("--keep-alive")
 
     def parse(stdout: str) -> Result:
         return Result(**_marked(stdout))

@@ -35,11 +35,26 @@ STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 _IDS = itertools.count(1)
 _PREFIX = os.urandom(4).hex()
 _FORBIDDEN = frozenset("\r\n\0")
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False)
+#: the C encoder behind ``_ENCODER``, made once: ``json.dumps`` with options makes a new
+#: encoder on every call, and ``JSONEncoder.encode`` a new C encoder (without it: ``None``)
+_C_ENCODE = (
+    json.encoder.c_make_encoder(
+        None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+    if json.encoder.c_make_encoder is not None
+    else None
+)
 
 
 def dumps(data: Any) -> bytes:
-    """Compact JSON, as every JSON body here is written (lab's app and its peers alike)."""
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON, as every JSON body here is written (lab's app and its peers alike).
+
+    Bodies are trees of dicts and lists (a cycle is a ``RecursionError``, not a ``ValueError``).
+    """
+    if _C_ENCODE is None:
+        return _ENCODER.encode(data).encode()
+    return "".join(_C_ENCODE(data, 0)).encode()
 
 
 class HTTPError(Exception):

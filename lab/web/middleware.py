@@ -78,26 +78,30 @@ class Logging:
 
     def __call__(self, request: Request) -> Response:
         started = self.clock()
-        status = 500
         try:
             response = self.app(request)
-            status = response.status
-            response.headers.append(("X-Request-Id", request.id))
-            return response
         except HTTPError as exc:
-            status = exc.status
+            self.record(request, exc.status, started)
             raise
-        finally:
-            record = {
-                "request_id": request.id,
-                "method": request.method,
-                "path": request.path,
-                "status": status,
-                "duration_us": (self.clock() - started) // 1000,
-            }
-            self.sink.append(record)
-            if log.isEnabledFor(logging.INFO):
-                log.info("request", extra={"request": record})
+        except BaseException:
+            self.record(request, 500, started)
+            raise
+        response.headers.append(("X-Request-Id", request.id))
+        self.record(request, response.status, started)
+        return response
+
+    def record(self, request: Request, status: int, started: int) -> None:
+        """Keep (and log, when INFO is on) the record of one request."""
+        record = {
+            "request_id": request.id,
+            "method": request.method,
+            "path": request.path,
+            "status": status,
+            "duration_us": (self.clock() - started) // 1000,
+        }
+        self.sink.append(record)
+        if log.isEnabledFor(logging.INFO):
+            log.info("request", extra={"request": record})
 
 
 class Errors:
@@ -148,19 +152,15 @@ class Gzip:
         return response
 
 
-def client_address(request: Request) -> str:
-    return request.client
-
-
 class RateLimit:
-    """Per client (``key(request)``, by default its address): over the limit is 429 with
-    Retry-After. Paths in ``exempt`` (a health check) are not counted."""
+    """Per client (``key(request)``; without one, the client's address): over the limit is
+    429 with Retry-After. Paths in ``exempt`` (a health check) are not counted."""
 
     def __init__(
         self,
         app: Handler,
         limiter: Limiter,
-        key: Callable[[Request], str] = client_address,
+        key: Callable[[Request], str] | None = None,
         clock: Callable[[], float] = time.time,
         exempt: frozenset[str] = frozenset(),
     ) -> None:
@@ -173,7 +173,8 @@ class RateLimit:
     def __call__(self, request: Request) -> Response:
         if request.path in self.exempt:
             return self.app(request)
-        wait = self.limiter.hit(self.key(request), self.clock())
+        key = request.client if self.key is None else self.key(request)
+        wait = self.limiter.hit(key, self.clock())
         if wait > 0:
             raise HTTPError(429, "too many requests", [("Retry-After", retry_after(wait))])
         return self.app(request)
@@ -189,7 +190,7 @@ class Authentication:
         self.clock = clock
 
     def __call__(self, request: Request) -> Response:
-        header = request.header("Authorization")
+        header = request.environ.get("HTTP_AUTHORIZATION")
         if header is not None:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token:

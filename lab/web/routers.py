@@ -4,7 +4,8 @@
 - ``compiled``: one alternation of every route, matched once; the outer group that
   closed last (``lastindex``) names the route.
 - ``trie``: a tree of path segments, static children before ``int`` before ``str``,
-  walked depth first; a fully static path is one dictionary look-up.
+  walked depth first (its first branch tried alone before backtracking); a fully static
+  path is one dictionary look-up.
 
 Each returns ``(route, params)`` or ``None``.
 """
@@ -101,9 +102,35 @@ class TrieRouter:
             return route, {}
         if not path.startswith("/"):
             return None
+        segments = path[1:].split("/")
         values: list[str] = []
-        route = _walk(self._root, path[1:].split("/"), 0, values)
+        route = _first_branch(self._root, segments, values)
+        if route is None:
+            values.clear()
+            route = _walk(self._root, segments, 0, values)
         return None if route is None else (route, route.convert(values))
+
+
+def _takes_int(segment: str) -> bool:
+    return len(segment) <= INT_DIGITS and segment.isascii() and segment.isdigit()
+
+
+def _first_branch(node: _Node, segments: list[str], values: list[str]) -> Route | None:
+    """The first branch :func:`_walk` tries, without backtracking: usually the match itself."""
+    for segment in segments:
+        child = node.static.get(segment)
+        if child is None:
+            if not segment:
+                return None
+            if node.int_child is not None and _takes_int(segment):
+                child = node.int_child
+            elif node.str_child is not None:
+                child = node.str_child
+            else:
+                return None
+            values.append(segment)
+        node = child
+    return node.route
 
 
 def _walk(node: _Node, segments: list[str], i: int, values: list[str]) -> Route | None:
@@ -117,12 +144,7 @@ def _walk(node: _Node, segments: list[str], i: int, values: list[str]) -> Route 
         if found is not None:
             return found
     if segment:
-        if (
-            node.int_child is not None
-            and len(segment) <= INT_DIGITS
-            and segment.isascii()
-            and segment.isdigit()
-        ):
+        if node.int_child is not None and _takes_int(segment):
             values.append(segment)
             found = _walk(node.int_child, segments, i + 1, values)
             if found is not None:
