@@ -110,15 +110,16 @@ def test_instructions_see_a_known_slowdown_and_no_change_where_there_is_none(
 
 
 def test_interleaved_runs_see_a_known_slowdown_and_no_change_where_there_is_none(toy, tmp_path, capsys):
-    """Wall time, A and B alternating in fresh processes: a 1.5x slowdown is caught, A/A is not."""
-    run = ["--run", "toy", "--tiers", "medium", "--rounds", "6", "--repeat", "2", "--fail-above", "1.2"]
+    """Wall time, A and B alternating in fresh processes: a 1.5x slowdown is caught, A/A is not.
+    (The loop's waste done three times: once is about 1.2x in wall time, on the line.)"""
+    run = ["--run", "toy", "--tiers", "medium", "--rounds", "8", "--repeat", "2", "--fail-above", "1.2"]
     assert main(["compare", "env:", "env:", *run, "--save", str(tmp_path / "aa")]) == 0
     out = capsys.readouterr().out
     assert "2 benchmarks in both" in out and "0 of them beyond factor 1.1" in out
     a = load_records([tmp_path / "aa" / "a.jsonl"])
-    assert {r.source for r in a} == {"interleaved"} and all(len(r.samples) == 12 for r in a)
-    assert all(r.extras == {"rounds": 6} for r in a)
-    assert main(["compare", "env:", f"env:{toy_system.SLOWDOWN_ENV}=1", *run]) == 1
+    assert {r.source for r in a} == {"interleaved"} and all(len(r.samples) == 16 for r in a)
+    assert all(r.extras == {"rounds": 8} for r in a)
+    assert main(["compare", "env:", f"env:{toy_system.SLOWDOWN_ENV}=3", *run]) == 1
     out = capsys.readouterr().out
     assert "significant slowdown(s) above 1.2x" in out and "adder=loop" in out
 
