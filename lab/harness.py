@@ -151,7 +151,7 @@ def count_instructions(
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     env = {"LAB_DATA_DIR": str(data), "LAB_RESULTS_DIR": str(scratch)}
-    return count_calls(command, calls, env).per_call
+    return count_calls(command, calls, env, cwd=scratch).per_call
 
 
 def workload_for(

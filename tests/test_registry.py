@@ -270,12 +270,17 @@ def test_sweep_plan_over_several_axes_varies_one_at_a_time_and_lists_each_combin
 
 def test_asv_leaves_out_the_heap_of_engines_whose_peak_does_not_repeat(monkeypatch):
     """duckdb and polars allocate from threads through allocators of their own: asv's heap
-    track skips them with the reason, before any workload is made; lab's engine is tracked."""
+    track and whole-process RSS skip them with the reason, before any workload is made; lab's
+    engine is tracked."""
     monkeypatch.setenv("LAB_TIERS", "tiny")
     import benchmarks.systems as suite
+    from benchmarks.common import label
 
     for engine in ("duckdb", "polars"):
         assert "allocator of its own" in SYSTEM.heap_unrepeatable(SYSTEM.complete({"engine": engine}))
         with pytest.raises(NotImplementedError, match=f"engine={engine}: it allocates"):
             suite.AnalyticsHeap().setup({}, "tiny", engine)
+        with pytest.raises(NotImplementedError, match=f"engine={engine}: it allocates"):
+            suite.Analytics().peakmem_scenario.setup({}, "tiny", engine)  # whole-process RSS too
+    suite.Analytics().peakmem_scenario.setup({}, "tiny", label(SYSTEM.reference()))  # lab's: kept
     assert SYSTEM.heap_unrepeatable(SYSTEM.reference()) is None

@@ -259,7 +259,12 @@ SYSTEM = System(
             "where the rows are loaded",
             (
                 S("sqlite", "a SQLite file (WAL, synchronous=NORMAL)"),
-                S("postgres", "PostgreSQL, a schema of the run's own", services=("postgres",)),
+                S(
+                    "postgres",
+                    "PostgreSQL, a schema of the run's own",
+                    services=("postgres",),
+                    packages=("psycopg",),
+                ),
             ),
             reference="sqlite",
         ),
