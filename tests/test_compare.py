@@ -105,7 +105,19 @@ def test_interleaved_rounds_are_compared_in_pairs_so_shared_drift_is_not_a_chang
     assert same.verdict == "not significant" and same.ratio == pytest.approx(1.0, abs=0.03)
     (slow,) = compare([_interleaved(a, 8)], [_interleaved([1.5 * x for x in b], 8)])
     assert slow.verdict == "slower" and slow.ratio == pytest.approx(1.5, rel=0.03)
-    assert slow.p_value == pytest.approx(2 / 2**8)
+    assert slow.p_value == pytest.approx(1 / 2**8)  # one-sided: every round above the factor
+
+
+def test_a_paired_change_counts_only_when_its_rounds_lie_beyond_the_factor():
+    """1.05x in every round differs from 1 but not from the factor 1.1; 1.2x lies beyond it."""
+    rng = np.random.default_rng(3)
+    a = [rng.normal(1.0, 0.005) for _ in range(16)]
+    (near,) = compare([_interleaved(a, 8)], [_interleaved([1.05 * x for x in a], 8)], factor=1.1)
+    assert near.verdict == "within factor" and near.paired, near
+    (far,) = compare([_interleaved(a, 8)], [_interleaved([1.2 * x for x in a], 8)], factor=1.1)
+    assert far.verdict == "slower" and far.p_value < 0.05, far
+    (quick,) = compare([_interleaved(a, 8)], [_interleaved([x / 1.2 for x in a], 8)], factor=1.1)
+    assert quick.verdict == "faster", quick
 
 
 def test_pairs_need_the_same_run_and_enough_rounds():

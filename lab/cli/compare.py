@@ -145,8 +145,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     how = (
         "instructions executed, counted under valgrind"
         if args.metric == "instructions"
-        else f"median of per-round ratios; Wilcoxon signed-rank on paired rounds, alpha {args.alpha}"
-        if args.run
+        else f"median of per-round ratios; Wilcoxon signed-rank on paired rounds, beyond the factor "
+        f"tested one-sided, alpha {args.alpha}"
+        if args.run or (changes and all(c.paired for c in changes))
         else f"median wall time; Mann-Whitney U, two-sided, alpha {args.alpha}"
     )
     table = Table(title=f"B/A: A = {a_name}, B = {b_name} ({how}; factor {factor})")

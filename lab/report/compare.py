@@ -9,8 +9,13 @@ valgrind) the count is deterministic: a change is any ratio beyond the factor.
 Records of an interleaved run (``lab compare A B --run SYSTEM``) are compared round by
 round instead: the medians of A and B in each round ran back to back, so the drift of the
 machine hits both, and the samples of one process are not independent of each other.
-The test is a two-sided Wilcoxon signed-rank test on the per-round log ratios, and the
-ratio the median of the per-round ratios; with r rounds its smallest p-value is 2 / 2^r.
+The test is a Wilcoxon signed-rank test on the per-round log ratios, and the ratio the
+median of the per-round ratios; with r rounds its smallest two-sided p-value is 2 / 2^r.
+Beyond the factor is tested, not only read off the median: a slowdown is the rounds'
+ratios lying significantly above the factor (one-sided, on log ratio - log factor), a
+speed-up significantly below its inverse; a pair that differs from 1 significantly but
+not from the factor is "within factor". So a no-op pair is called slower only when its
+rounds say, together, that it is beyond the factor.
 
 Significance needs enough samples for the test to be able to reject at all: the
 smallest two-sided p-value of an exact Mann-Whitney U test with m and n samples
@@ -78,6 +83,8 @@ class Change:
     b_samples: int = 0
     a_instructions: int | None = None
     b_instructions: int | None = None
+    #: Judged round by round (records of one interleaved run), not as two pools of samples.
+    paired: bool = False
 
 
 def min_p_value(m: int, n: int) -> float:
@@ -131,12 +138,32 @@ def paired_significance(
     """The two-sided Wilcoxon signed-rank p-value of the log of the per-round ratios B/A."""
     if 2 / 2 ** len(ratios) >= alpha:
         return None, "too few samples"
-    diffs = [math.log(r) for r in ratios]
+    return _wilcoxon([math.log(r) for r in ratios], "two-sided", alpha)
+
+
+def beyond_factor(
+    ratios: Sequence[float], factor: float, alpha: float = ALPHA
+) -> tuple[Verdict, float] | None:
+    """``("slower", p)`` when the per-round ratios lie significantly above ``factor`` (one-sided
+    Wilcoxon signed-rank on log ratio - log factor), ``("faster", p)`` significantly below
+    ``1 / factor``; ``None`` when neither."""
+    margin = math.log(factor)
+    logs = [math.log(r) for r in ratios]
+    for verdict, shift, side in (("slower", -margin, "greater"), ("faster", margin, "less")):
+        p, said = _wilcoxon([x + shift for x in logs], side, alpha)
+        if said == "significant":
+            return verdict, p  # type: ignore[return-value]
+    return None
+
+
+def _wilcoxon(
+    diffs: Sequence[float], side: str, alpha: float
+) -> tuple[float, Literal["significant", "not significant"]]:
     if not any(diffs):
         return 1.0, "not significant"
     from scipy.stats import wilcoxon
 
-    p = float(wilcoxon(diffs, alternative="two-sided").pvalue)
+    p = float(wilcoxon(diffs, alternative=side).pvalue)
     return p, "significant" if p < alpha else "not significant"
 
 
@@ -175,13 +202,18 @@ def _change(a: Record | None, b: Record | None, alpha: float, factor: float, met
         p, said = paired_significance(ratios, alpha)
         if ratios:
             ratio = statistics.median(ratios)
+        beyond = beyond_factor(ratios, factor, alpha) if said == "significant" else None
+        if beyond is not None:
+            return Change(*head, ratio, beyond[1], beyond[0], len(sa), len(sb), a_ins, b_ins, True)
+        if said == "significant":  # different from 1, not shown beyond the factor
+            return Change(*head, ratio, p, "within factor", len(sa), len(sb), a_ins, b_ins, True)
     if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
         verdict = "within factor"
     elif said == "significant":
         verdict = "slower" if (ratio or 1) > 1 else "faster"
     else:
         verdict = said
-    return Change(*head, ratio, p, verdict, len(sa), len(sb), a_ins, b_ins)
+    return Change(*head, ratio, p, verdict, len(sa), len(sb), a_ins, b_ins, ratios is not None)
 
 
 def compare(
