@@ -13,6 +13,7 @@ line: a :class:`lab.web.loadgen.Result` with the p50 and p99 of each ``--window`
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import json
 import math
@@ -210,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(":" not in h for h in args.header):
         p.error("--header takes 'Name: value'")
     headers = {k.strip(): v.strip() for k, v in (h.split(":", 1) for h in args.header)}
+    # a load generator must not pause: the cyclic collector, walking the growing samples,
+    # would stop every thread at once and count its pause as the server's latency
+    gc.disable()
     result = drive(
         args.port,
         args.path,
