@@ -196,10 +196,8 @@ class Ledger:
         _FOLD[e[0]](self, e)
 
     def emit(self, e: Event) -> None:
-        """Fold a decided event and keep it for the store (:meth:`evolve`, inlined: the hot path)."""
-        self.kinds[e[0]] += 1
-        self.clock = e[2]
-        _FOLD[e[0]](self, e)
+        """Fold a decided event and keep it for the store (the fold replay uses, so they agree)."""
+        self.evolve(e)
         self.out.append(e)
 
     def _accrue(self, st: AccountState, day: int) -> None:
@@ -219,9 +217,13 @@ class Ledger:
         return st
 
     def _post(self, txn: str) -> None:
-        current = self.status.get(txn)
-        # a new transaction: PENDING -> APPROVED -> POSTED, always legal
-        self.status[txn] = POSTED if current is None else advance(advance(current, APPROVED), POSTED)
+        status = self.status
+        size = len(status)
+        # a new transaction (nearly always): PENDING -> APPROVED -> POSTED, always legal, and one
+        # probe of a big dict; a known one must pass through the lifecycle
+        current = status.setdefault(txn, POSTED)
+        if len(status) == size:
+            status[txn] = advance(advance(current, APPROVED), POSTED)
 
     def _started(self, st: AccountState, ts: int) -> None:
         recent = st.recent
@@ -274,11 +276,7 @@ class Ledger:
                 if st.out_day != day:
                     st.out_day, st.out_total = day, self.zero
                 st.out_total += amount
-        status = self.status
-        size = len(status)
-        current = status.setdefault(txn, POSTED)  # one probe of a big dict when new, as it nearly always is
-        if len(status) == size:
-            status[txn] = advance(advance(current, APPROVED), POSTED)
+        self._post(txn)
         self.movements[txn] = (kind, account, to, amount)
         st.moments.update(self.to_float(amount))
         self._started(st, ts)
