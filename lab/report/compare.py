@@ -198,21 +198,21 @@ def _change(a: Record | None, b: Record | None, alpha: float, factor: float, met
     ratios = round_ratios(a, b)
     if ratios is None:
         p, said = significance(sa, sb, alpha)
+        if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
+            verdict = "within factor"
+        elif said == "significant":
+            verdict = "slower" if (ratio or 1) > 1 else "faster"
+        else:
+            verdict = said
     else:
         p, said = paired_significance(ratios, alpha)
         if ratios:
             ratio = statistics.median(ratios)
         beyond = beyond_factor(ratios, factor, alpha) if said == "significant" else None
         if beyond is not None:
-            return Change(*head, ratio, beyond[1], beyond[0], len(sa), len(sb), a_ins, b_ins, True)
-        if said == "significant":  # different from 1, not shown beyond the factor
-            return Change(*head, ratio, p, "within factor", len(sa), len(sb), a_ins, b_ins, True)
-    if said == "significant" and ratio is not None and 1 / factor <= ratio <= factor:
-        verdict = "within factor"
-    elif said == "significant":
-        verdict = "slower" if (ratio or 1) > 1 else "faster"
-    else:
-        verdict = said
+            verdict, p = beyond
+        else:  # significant: different from 1, not shown beyond the factor
+            verdict = "within factor" if said == "significant" else said
     return Change(*head, ratio, p, verdict, len(sa), len(sb), a_ins, b_ins, ratios is not None)
 
 
