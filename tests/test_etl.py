@@ -380,7 +380,7 @@ def test_bad_options_and_schemas_are_one_line_errors(tmp_path, capsys):
 def test_partitions_loaded_apart_give_the_same_rows(tiny, tmp_path):
     from concurrent.futures import ProcessPoolExecutor
 
-    from lab.etl.partitions import load_partition, partitions
+    from lab.etl.partitions import LoadJob, load_partition, partitions
 
     with SqliteDestination(TRANSACTIONS, tmp_path / "ref.db") as ref:
         whole = load(tiny.path, ref, batch_size=100)
@@ -388,9 +388,9 @@ def test_partitions_loaded_apart_give_the_same_rows(tiny, tmp_path):
     parts = partitions(tiny.path, 4, min_bytes=1)
     assert len(parts) == 4 and parts[0].first_line == 2
     db = tmp_path / "parts.db"
-    args = (None, "csv", f"sqlite:///{db}", "lab_etl", "batch", "stream", 100, False)
+    job = LoadJob(None, "csv", f"sqlite:///{db}", "lab_etl", "batch", "stream", 100, False)
     with ProcessPoolExecutor(2) as pool:
-        results = list(pool.map(load_partition, parts, *([a] * 4 for a in args)))
+        results = list(pool.map(load_partition, parts, [job] * 4))
     assert sum(r.counts["extracted"] for r in results) == whole.counts["extracted"]
     with SqliteDestination(TRANSACTIONS, db) as dest:
         assert (dest.digest(), sorted(q[1:] for q in dest.quarantined())) == expected

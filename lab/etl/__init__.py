@@ -24,7 +24,7 @@ from lab.etl import command
 from lab.etl.api import api_records, serving
 from lab.etl.destinations import Destination, open_destination
 from lab.etl.extract import open_records
-from lab.etl.partitions import run_partitions
+from lab.etl.partitions import LoadJob, run_partitions
 from lab.etl.peers import PEERS
 from lab.etl.pipeline import Result, alerts, run_pipeline
 from lab.etl.schema import TRANSACTIONS, Schema, load_schema
@@ -165,8 +165,10 @@ def run(
         return outcome_of(result, state.dest, alert_quarantine_bp)
     if executor != "serial":
         schema_path = str(state.workload.schema_path) if state.workload.schema_path else None
-        args = (state.path, schema_path, state.fmt, state.into, state.namespace, load, mode, batch_size)
-        result = run_partitions(executor, *args, bool(restart))
+        job = LoadJob(
+            schema_path, state.fmt, state.into, state.namespace, load, mode, batch_size, bool(restart)
+        )
+        result = run_partitions(executor, state.path, job)
         return outcome_of(result, state.dest, alert_quarantine_bp)
     stats: dict[str, int] = {}
     if state.api_url is not None:

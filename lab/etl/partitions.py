@@ -26,7 +26,7 @@ from lab.etl.extract import FIELD_LIMIT, Record, ndjson_lines
 from lab.etl.pipeline import Result, run_pipeline
 from lab.etl.schema import TRANSACTIONS, Schema, load_schema
 
-__all__ = ["Partition", "partitions", "load_partition", "run_partitions", "MIN_PARTITION_BYTES"]
+__all__ = ["Partition", "LoadJob", "partitions", "load_partition", "run_partitions", "MIN_PARTITION_BYTES"]
 
 MIN_PARTITION_BYTES = 1 << 20
 
@@ -121,53 +121,45 @@ class _Range(io.RawIOBase):
         super().close()
 
 
-def load_partition(
-    part: Partition,
-    schema_path: str | None,
-    fmt: str,
-    into: str,
-    namespace: str,
-    load: str,
-    mode: str,
-    batch_size: int,
-    restart: bool,
-) -> Result:
+@dataclass(frozen=True)
+class LoadJob:
+    """How every partition is loaded (the same for each; sent to the workers)."""
+
+    schema_path: str | None
+    fmt: str
+    into: str
+    namespace: str
+    load: str
+    mode: str
+    batch_size: int
+    restart: bool
+
+
+def load_partition(part: Partition, job: LoadJob) -> Result:
     """Load one partition with a connection of its own (this runs in a worker)."""
-    schema = load_schema(schema_path) if schema_path else TRANSACTIONS
-    dest = open_destination(schema, into, namespace)
+    schema = load_schema(job.schema_path) if job.schema_path else TRANSACTIONS
+    dest = open_destination(schema, job.into, job.namespace)
     if hasattr(dest, "timeout"):
         dest.timeout = 60.0  # partitions take turns at SQLite's one writer
     with dest:
         return run_pipeline(
-            _records(part, schema, fmt),
+            _records(part, schema, job.fmt),
             schema,
             dest,
             part.source,
-            load=load,
-            mode=mode,
-            batch_size=batch_size,
-            restart=restart,
+            load=job.load,
+            mode=job.mode,
+            batch_size=job.batch_size,
+            restart=job.restart,
         )
 
 
-def run_partitions(
-    executor: str,
-    path: Path,
-    schema_path: str | None,
-    fmt: str,
-    into: str,
-    namespace: str,
-    load: str,
-    mode: str,
-    batch_size: int,
-    restart: bool,
-) -> Result:
+def run_partitions(executor: str, path: Path, job: LoadJob) -> Result:
     """Load every partition of ``path`` on ``executor`` (``processes`` or ``dask``); their results merged."""
     started = time.perf_counter()
     with open_executor(executor) as (pool, workers):
-        parts = partitions(path, workers, fmt)
-        args = (schema_path, fmt, into, namespace, load, mode, batch_size, restart)
-        futures = [pool.submit(load_partition, part, *args) for part in parts]
+        parts = partitions(path, workers, job.fmt)
+        futures = [pool.submit(load_partition, part, job) for part in parts]
         results = [f.result() for f in futures]
     if not results:
         raise InputError(f"{path} holds no records")
