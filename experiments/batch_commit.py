@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from repeats import checked_timings, median
+
 from lab import tiers
 from lab.finance import SYSTEM, prepare
-from lab.outcome import agree
 from lab.scenario import Scenario, run_once
 
 OUT = Path("results/experiments")
@@ -38,13 +39,14 @@ def main() -> None:
             continue
         for size in sizes:
             with Scenario(SYSTEM, workload, choices, {"commit_batch": size}) as scenario:
-                times = []
-                for _ in range(args.repeat):
-                    scenario.reset()
-                    outcome = scenario()
-                    times.append(outcome.details["process_s"])
-                    assert agree(outcome.answer, reference), f"{store} batch {size} disagrees"
-            best = sorted(times)[len(times) // 2]
+                times, _ = checked_timings(
+                    scenario,
+                    args.repeat,
+                    lambda o: o.details["process_s"],
+                    reference,
+                    f"{store} batch {size}",
+                )
+            best = median(times)
             rows.append((store, size, len(workload.rows) / best, best))
             print(f"{store:8} batch {size:>6}: {len(workload.rows) / best:>10,.0f} transactions/s")
     write(rows, args.tier, len(workload.rows))

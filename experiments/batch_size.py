@@ -13,15 +13,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from repeats import checked_timings, median
+
 from lab import tiers
 from lab.etl import SYSTEM
 from lab.etl.workload import prepare
 from lab.measure.memory import peak_heap
-from lab.outcome import agree
+from lab.outcome import Outcome
 from lab.scenario import Scenario, run_once
 
 OUT = Path("results/experiments")
 MiB = 1 << 20
+
+
+def total_s(outcome: Outcome) -> float:
+    return outcome.details["stage_s"]["total"]
 
 
 def main() -> None:
@@ -42,17 +48,13 @@ def main() -> None:
             continue
         for size in sizes:
             with Scenario(SYSTEM, workload, choices, {"batch_size": size}) as scenario:
-                times = []
-                for _ in range(args.repeat):
-                    scenario.reset()
-                    outcome = scenario()
-                    times.append(outcome.details["stage_s"]["total"])
-                    assert agree(outcome.answer, reference), f"{destination} batch {size} disagrees"
+                times, outcome = checked_timings(
+                    scenario, args.repeat, total_s, reference, f"{destination} batch {size}"
+                )
                 scenario.reset()
                 peak, _ = peak_heap(scenario)
-            median = sorted(times)[len(times) // 2]
-            rows.append((f"{destination} {load}", size, outcome.n / median, peak))
-            rate = outcome.n / median
+            rate = outcome.n / median(times)
+            rows.append((f"{destination} {load}", size, rate, peak))
             print(f"{destination:8} {load:5} batch {size:>7,}: {rate:>10,.0f} rows/s, {peak / MiB:.1f} MiB")
     command = (
         f"python experiments/batch_size.py --tier {args.tier} --sizes {args.sizes} --repeat {args.repeat}"

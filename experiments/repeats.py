@@ -1,0 +1,32 @@
+"""What the experiments share: timed repeats of one open scenario, each answer checked."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from lab.outcome import Outcome, agree
+from lab.scenario import Scenario
+
+
+def checked_timings(
+    scenario: Scenario,
+    repeat: int,
+    seconds: Callable[[Outcome], float],
+    reference: Mapping[str, Any],
+    label: str,
+) -> tuple[list[float], Outcome]:
+    """``seconds(outcome)`` of ``repeat`` calls of ``scenario``, each on reset state and each answer
+    checked against ``reference``; with the last outcome."""
+    times = []
+    for _ in range(repeat):
+        scenario.reset()
+        outcome = scenario()
+        times.append(seconds(outcome))
+        assert agree(outcome.answer, reference), f"{label} disagrees"
+    return times, outcome
+
+
+def median(values: list[float]) -> float:
+    """The middle value (the upper one of an even count), as the experiments have reported it."""
+    return sorted(values)[len(values) // 2]
