@@ -13,7 +13,7 @@ checked row in order (idempotency, limits, compliance, posting).
 from __future__ import annotations
 
 import functools
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -95,10 +95,12 @@ class AccountState:
         "moments",
         "recent",
         "rules",
+        "customer",
     )
 
-    def __init__(self, rules: Rules, balance: Any, day: int, zero: Any) -> None:
+    def __init__(self, rules: Rules, balance: Any, day: int, zero: Any, customer: Customer) -> None:
         self.rules = rules
+        self.customer = customer
         self.balance = self.low = balance
         self.withdrawals = 0
         self.out_day = -1
@@ -106,7 +108,9 @@ class AccountState:
         self.accrued = zero
         self.accrual_day = day
         self.moments = Moments()
-        self.recent: deque[int] = deque()
+        #: The start times of the account's latest transactions (at most VELOCITY_MAX), oldest first:
+        #: a short list, not a deque (a deque takes 760 bytes; thousands of accounts are touched at random).
+        self.recent: list[int] = []
 
     def __getstate__(self) -> tuple:
         return tuple(getattr(self, k) for k in self.__slots__)
@@ -125,7 +129,7 @@ class Customer:
         self.cash_day = -1
         self.cash_total = zero
         self.ctr_day = -1
-        self.window: deque[tuple[int, Any]] = deque()
+        self.window: list[tuple[int, Any]] = []
 
     def __getstate__(self) -> tuple:
         return (self.cash_day, self.cash_total, self.ctr_day, self.window)
@@ -227,29 +231,32 @@ class Ledger:
 
     def _started(self, st: AccountState, ts: int) -> None:
         recent = st.recent
-        start = ts - compliance.VELOCITY_WINDOW
-        while recent and recent[0] <= start:
-            recent.popleft()
         recent.append(ts)
+        if len(recent) > compliance.VELOCITY_MAX:
+            del recent[0]
 
-    def _cash(self, customer: str, ts: int, day: int, amount: Any, deposit: bool) -> None:
-        c = self.customers[customer]
+    def _cash(self, c: Customer, ts: int, day: int, amount: Any, deposit: bool) -> None:
         if c.cash_day != day:
             c.cash_day, c.cash_total = day, self.zero
         c.cash_total += amount
         if deposit and amount < self.threshold:
             window = c.window
             start = ts - compliance.STRUCTURING_WINDOW
-            while window and window[0][0] <= start:
-                window.popleft()
+            if window and window[0][0] <= start:
+                stale = 1
+                while stale < len(window) and window[stale][0] <= start:
+                    stale += 1
+                del window[:stale]
             window.append((ts, amount))
 
     def _opened(self, e: Event) -> None:
         _, txn, ts, account, _, amount, info = e
         kind, customer, currency = info.split("|")
         self.directory[account] = AccountInfo(account, kind, customer, currency)
-        self.accounts[account] = AccountState(self.rules[kind], amount, ts // DAY, self.zero)
-        self.customers.setdefault(customer, Customer(self.zero))
+        c = self.customers.get(customer)
+        if c is None:
+            c = self.customers[customer] = Customer(self.zero)
+        self.accounts[account] = AccountState(self.rules[kind], amount, ts // DAY, self.zero, c)
         self.deposits += amount
         self._post(txn)
         if self.month < 0:
@@ -281,7 +288,7 @@ class Ledger:
         st.moments.update(self.to_float(amount))
         self._started(st, ts)
         if channel == CASH:
-            self._cash(self.directory[account].customer, ts, day, amount, kind == DEPOSITED)
+            self._cash(st.customer, ts, day, amount, kind == DEPOSITED)
 
     def _fee(self, e: Event) -> None:
         self._change(e[3], -e[5], e[2] // DAY)
@@ -305,7 +312,7 @@ class Ledger:
             self.held[txn] = (kind, account, to, amount, channel, rule)
             self._started(self.accounts[account], ts)
         else:
-            self.customers[self.directory[account].customer].ctr_day = ts // DAY
+            self.accounts[account].customer.ctr_day = ts // DAY
 
     def _reversed(self, e: Event) -> None:
         _, txn, ts, _, _, _, ref = e
@@ -446,7 +453,7 @@ class Ledger:
         ):
             rule = "anomaly"
         elif cash and kind == "deposit" and amount < self.threshold:
-            window = self.customers[info.customer].window
+            window = st.customer.window
             if window and compliance.structuring(window, ts, amount, self.threshold):
                 rule = "structuring"
         event = _MOVES[kind]
@@ -456,7 +463,7 @@ class Ledger:
             return None
         self.emit((event, txn, ts, info.id, to_id, amount, CASH if cash else ""))
         if cash:
-            c = self.customers[info.customer]
+            c = st.customer
             if c.cash_total > self.threshold and c.ctr_day != day:
                 self.emit((FLAGGED, txn, ts, info.id, "", c.cash_total, f"ctr|0|{event}|{CASH}"))
         return None
