@@ -16,6 +16,7 @@ import functools
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
+from sys import intern
 from typing import Any
 
 from lab.analytics.stats import Moments
@@ -251,7 +252,7 @@ class Ledger:
 
     def _opened(self, e: Event) -> None:
         _, txn, ts, account, _, amount, info = e
-        kind, customer, currency = info.split("|")
+        kind, customer, currency = map(intern, info.split("|"))  # compared by identity on the hot path
         self.directory[account] = AccountInfo(account, kind, customer, currency)
         c = self.customers.get(customer)
         if c is None:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from sys import intern
 
 from lab.errors import InputError
 from lab.finance.ledger import COLUMNS, DAY, MALFORMED
@@ -215,14 +216,19 @@ def _ndjson(path: Path) -> Iterator[tuple[int, Row]]:
 
 
 def _split(name: str, records: Iterable[tuple[int, Row]], expected: dict | None = None) -> Workload:
+    """Accounts and operations apart. The fields that repeat (kind, accounts, currency, channel)
+    are interned: one string object per distinct value, so that the ledger's dict lookups and
+    comparisons on them succeed by identity without reading a second string in memory."""
     accounts: list[Account] = []
     rows: list[Row] = []
     for line, row in records:
-        if row[2] == "open":
-            ts = int(row[1]) if row[1].isdigit() else START
-            accounts.append((row[3], row[7], row[8], row[6], row[5], ts))
+        txn, ts, kind, account, to, amount, currency, channel, ref = row
+        kind, account, to, currency, channel = map(intern, (kind, account, to, currency, channel))
+        if kind == "open":
+            opened = int(ts) if ts.isdigit() else START
+            accounts.append((account, channel, intern(ref), currency, amount, opened))
         else:
-            rows.append(row if row[0] else (f"line:{line}", *row[1:]))
+            rows.append((txn or f"line:{line}", ts, kind, account, to, amount, currency, channel, ref))
     return Workload(name, accounts, rows, expected or {})
 
 
