@@ -175,15 +175,24 @@ class Ledger:
         self.daily_interest = self.money.daily_interest
 
     def __getstate__(self) -> dict:
+        """What a snapshot keeps. The movements (one per posted transaction: about a million at
+        large) go as columns, their amounts as one text: pickling a ``Decimal`` object costs
+        about 3 µs, its text a hundredth of that."""
         state = dict(self.__dict__)
         for live in ("lookup", "out", "duplicates", "money", "rules", "parse", "to_float", "daily_interest"):
             state.pop(live)
+        moves = self.movements
+        kinds, accounts, tos, amounts = zip(*moves.values(), strict=True) if moves else ((), (), (), ())
+        state["movements"] = (list(moves), kinds, accounts, tos, "\n".join(map(self.money.dump, amounts)))
         return state | {"money_name": self.money.name}
 
     def __setstate__(self, state: dict) -> None:
         from lab.finance.money import MONEY
 
         money = MONEY[state.pop("money_name")]
+        txns, kinds, accounts, tos, amounts = state.pop("movements")
+        values = map(money.load, amounts.split("\n")) if txns else ()
+        self.movements = dict(zip(txns, zip(kinds, accounts, tos, values, strict=True), strict=True))
         self.__dict__.update(state)
         self.money, self.out, self.duplicates = money, [], 0
         self.lookup = self.directory.get

@@ -4,8 +4,10 @@ batch (each batch's events committed to the store whole), take snapshots, then r
 from __future__ import annotations
 
 import functools
+import gc
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +28,19 @@ def lookups(kind: str, ledger: Ledger, store: Store, cache_size: int) -> tuple[L
         cached = functools.lru_cache(maxsize=cache_size)(store.account)
         return cached, lambda ids: {i: cached(i) for i in ids}, cached
     return store.account, store.accounts, None
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: a snapshot makes or reads millions of objects, none
+    of them garbage, and each collection they set off would walk the whole heap."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def load(
@@ -63,7 +78,8 @@ def load(
             if after_commit is not None:
                 after_commit(store.batch)
         if snapshot_every and store.seq - last_snapshot >= snapshot_every:
-            store.put_snapshot(pickle.dumps(ledger, protocol=pickle.HIGHEST_PROTOCOL))
+            with gc_paused():
+                store.put_snapshot(pickle.dumps(ledger, protocol=pickle.HIGHEST_PROTOCOL))
             last_snapshot = store.seq
         if check is not None:
             check(ledger)
@@ -77,7 +93,8 @@ def replay(store: Store, money: Money, mode: str = "full") -> Ledger:
         ledger, after = Ledger(money), 0
     else:
         after, blob = snap
-        ledger = pickle.loads(blob)
+        with gc_paused():
+            ledger = pickle.loads(blob)
     evolve = ledger.evolve
     for event in store.events(after):
         evolve(event)
