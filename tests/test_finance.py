@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 from finance_cases import ACCOUNTS, HOUR, last, ledger_of, op
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lab.finance import answer_of
-from lab.finance.compliance import VELOCITY_MAX
+from lab.finance.compliance import VELOCITY_MAX, VELOCITY_WINDOW, velocity
 from lab.finance.events import DEPOSITED, FLAGGED, REJECTED, REVERSED, WITHDRAWN
 from lab.finance.ledger import MALFORMED
 from lab.finance.lifecycle import POSTED, IllegalTransition, advance
@@ -197,6 +199,14 @@ def test_velocity_holds_one_too_many_in_an_hour():
     assert ls[0].flags["velocity"] == 1 and f"v{VELOCITY_MAX}" in ls[0].held
     later = rows[:-1] + [op("late", "deposit", "A1", "1", at=HOUR)]  # the first one left the window
     assert ledger_of(later)[0].flags.get("velocity", 0) == 0
+
+
+@given(st.lists(st.integers(0, 3 * HOUR), max_size=3 * VELOCITY_MAX), st.integers(0, 2 * HOUR))
+def test_velocity_counts_the_start_times_inside_the_hour(times, later):
+    recent = sorted(times)
+    ts = (recent[-1] if recent else 0) + later
+    inside = sum(t > ts - VELOCITY_WINDOW for t in recent)
+    assert velocity(recent, ts) == (inside >= VELOCITY_MAX)
 
 
 def test_amount_anomaly_against_the_accounts_own_history():

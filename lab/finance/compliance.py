@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 import math
-from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from lab.analytics.stats import Moments
@@ -41,16 +41,12 @@ ANOMALY_SIGMAS = 5.0
 ANOMALY_MIN_HISTORY = 20
 
 
-def velocity(recent: deque, ts: int) -> bool:
+def velocity(recent: Sequence[int], ts: int) -> bool:
     """True when ``recent`` (start times, oldest first) holds :data:`VELOCITY_MAX` or more
-    inside the window ending at ``ts``: this one would be one too many."""
-    start = ts - VELOCITY_WINDOW
-    inside = len(recent)
-    for t in recent:
-        if t > start:
-            break
-        inside -= 1
-    return inside >= VELOCITY_MAX
+    inside the window ending at ``ts``: this one would be one too many. Sorted, they do
+    exactly when the :data:`VELOCITY_MAX`-th latest is inside: one comparison, however
+    long the history."""
+    return len(recent) >= VELOCITY_MAX and recent[-VELOCITY_MAX] > ts - VELOCITY_WINDOW
 
 
 def anomalous(moments: Moments, amount: float) -> bool:
@@ -62,7 +58,7 @@ def anomalous(moments: Moments, amount: float) -> bool:
     return amount - moments.mean > ANOMALY_SIGMAS * spread
 
 
-def structuring(window: deque, ts: int, amount: Any, threshold: Any) -> bool:
+def structuring(window: Sequence[tuple[int, Any]], ts: int, amount: Any, threshold: Any) -> bool:
     """True when ``amount`` and the cash deposits in ``window`` (``(ts, amount)``, oldest first)
     from the 24 hours before ``ts`` together pass ``threshold``; needs one earlier deposit."""
     start = ts - STRUCTURING_WINDOW
