@@ -1,7 +1,8 @@
-"""The finance closing-note figures: one run at a tier (default ``large``) of each strategy that
-the note compares, in one process, one after another; ratios within this run.
+"""The finance closing-note figures: runs at a tier (default ``large``) of each strategy that
+the note compares, in one process, interleaved round by round (each round in another order);
+medians, and each strategy's ratio to the reference's run of the same round.
 
-    python experiments/finance_large.py [--tier large]
+    python experiments/finance_large.py [--tier large] [--rounds 3]
 
 Writes ``results/experiments/finance_large.md``: transactions per second of the processing phase
 (every rule, check and event; durable stores committing every ``commit_batch`` operations), the
@@ -16,6 +17,7 @@ import argparse
 import time
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 
 from lab import tiers
 from lab.finance import SYSTEM, prepare
@@ -38,41 +40,53 @@ COMPARED = (
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tier", default="large")
+    p.add_argument("--rounds", type=int, default=3, help="runs of each strategy, interleaved (default 3)")
     args = p.parse_args()
     workload = prepare(tiers.get(args.tier))
     n = len(workload.rows)
-    rows, reference, base = [], None, None
+    compared = []
     for given in COMPARED:
-        choices = SYSTEM.complete(given)
-        reason = SYSTEM.unavailable(choices)
+        reason = SYSTEM.unavailable(SYSTEM.complete(given))
         if reason:
             print(f"{given}: skipped, {reason}")
-            continue
-        outcome = run_once(SYSTEM, workload, choices)
-        reference = reference or outcome.answer
-        rate = n / outcome.details["process_s"]
-        base = base or rate
-        drift = outcome.extras.get("drift")
-        rows.append(
-            (
-                " ".join(f"{k}={v}" for k, v in given.items())
-                or "reference (decimal, memory, full, dict, row)",
-                rate,
-                rate / base,
-                outcome.details["replay_s"],
-                "yes" if agree(outcome.answer, reference) else "no",
-                f"{drift['max_account_cents']:.2g} max, {drift['total_cents']:.2g} total" if drift else "",
-            )
-        )
-        print(*rows[-1])
+        else:
+            compared.append(given)
+    rates: dict[int, list[float]] = {i: [] for i in range(len(compared))}
+    replays: dict[int, list[float]] = {i: [] for i in range(len(compared))}
+    agrees, drifts, reference = {}, {}, None
+    for r in range(args.rounds):
+        # each round in another order, so that no strategy always runs first or last
+        for i in [*range(len(compared))][r % len(compared) :] + [*range(len(compared))][: r % len(compared)]:
+            outcome = run_once(SYSTEM, workload, SYSTEM.complete(compared[i]))
+            reference = reference or (outcome.answer if not compared[i] else None)
+            rates[i].append(n / outcome.details["process_s"])
+            replays[i].append(outcome.details["replay_s"])
+            agrees[i] = agrees.get(i, True) and (reference is None or agree(outcome.answer, reference))
+            drifts[i] = outcome.extras.get("drift")
+            print(f"round {r + 1}: {compared[i] or 'reference'}: {rates[i][-1]:,.0f} transactions/s")
+    ratios = {i: median([a / b for a, b in zip(rates[i], rates[0], strict=True)]) for i in rates}
     OUT.mkdir(parents=True, exist_ok=True)
     lines = [
-        f"# finance at {args.tier}: {n:,} transactions, one run of each",
+        f"# finance at {args.tier}: {n:,} transactions, {args.rounds} interleaved runs of each",
+        "",
+        "Medians of the runs (their range in brackets); `vs reference` is the median of each round's",
+        "ratio to the reference's run in the same round.",
         "",
         "| strategy | transactions/s | vs reference | replay s | agrees | float drift (cents) |",
         "|---|---|---|---|---|---|",
-        *(f"| {s} | {r:,.0f} | {x:.2f}x | {t:.2f} | {a} | {d} |" for s, r, x, t, a, d in rows),
     ]
+    for i, given in enumerate(compared):
+        name = (
+            " ".join(f"{k}={v}" for k, v in given.items()) or "reference (decimal, memory, full, dict, row)"
+        )
+        drift = drifts[i]
+        lines.append(
+            f"| {name} | {median(rates[i]):,.0f} ({min(rates[i]):,.0f}-{max(rates[i]):,.0f})"
+            f" | {ratios[i]:.2f}x"
+            f" | {median(replays[i]):.2f} | {'yes' if agrees[i] else 'no'} | "
+            + (f"{drift['max_account_cents']:.2g} max, {drift['total_cents']:.2g} total" if drift else "")
+            + " |"
+        )
     lines += ["", *growth(args.tier)]
     (OUT / f"finance_{args.tier}.md").write_text("\n".join(lines) + "\n")
 
