@@ -13,9 +13,11 @@ checked row in order (idempotency, limits, compliance, posting).
 from __future__ import annotations
 
 import functools
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime
+from operator import itemgetter
 from sys import intern
 from typing import Any
 
@@ -53,6 +55,7 @@ DAY = 86_400
 #: ``month_end`` while no month has started: no day reaches it.
 _NEVER = 1 << 62
 _MOVES = {"deposit": DEPOSITED, "withdrawal": WITHDRAWN, "transfer": TRANSFERRED}
+_TIME = itemgetter(0)
 
 Lookup = Callable[[str], "AccountInfo | None"]
 
@@ -252,11 +255,7 @@ class Ledger:
         if deposit and amount < self.threshold:
             window = c.window
             start = ts - compliance.STRUCTURING_WINDOW
-            if window and window[0][0] <= start:
-                stale = 1
-                while stale < len(window) and window[stale][0] <= start:
-                    stale += 1
-                del window[:stale]
+            del window[: bisect_right(window, start, key=_TIME)]  # oldest first: the stale ones lead
             window.append((ts, amount))
 
     def _opened(self, e: Event) -> None:
