@@ -60,9 +60,8 @@ def run(ledger: Ledger, *, adder: str = "loop", fail_after: int = 0, **options: 
     if adder == "builtin":
         ledger.balance += sum(ledger.amounts, Decimal("0"))
     else:
-        half = ledger.amounts[: len(ledger.amounts) // 2]
         for _ in range(int(os.environ.get(SLOWDOWN_ENV) or 0)):
-            add_one_by_one(Ledger(half))
+            add_one_by_one(Ledger(ledger.amounts[: len(ledger.amounts) // 2]))
         add_one_by_one(ledger, fail_after)
     answer = {"balance": ledger.balance, "count": len(ledger.amounts)}
     return Outcome(answer, fingerprint(answer), len(ledger.amounts), {"amounts": len(ledger.amounts)})
