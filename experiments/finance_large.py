@@ -51,20 +51,24 @@ def main() -> None:
             print(f"{given}: skipped, {reason}")
         else:
             compared.append(given)
-    rates: dict[int, list[float]] = {i: [] for i in range(len(compared))}
-    replays: dict[int, list[float]] = {i: [] for i in range(len(compared))}
-    agrees, drifts, reference = {}, {}, None
+    # compared[0] is the reference ({}): it opens the first round, and its answer is the one
+    # every run is checked against
+    rates: list[list[float]] = [[] for _ in compared]
+    replays: list[list[float]] = [[] for _ in compared]
+    agrees = [True for _ in compared]
+    drifts: list[dict | None] = [None for _ in compared]
+    order, reference = list(range(len(compared))), None
     for r in range(args.rounds):
-        # each round in another order, so that no strategy always runs first or last
-        for i in [*range(len(compared))][r % len(compared) :] + [*range(len(compared))][: r % len(compared)]:
+        shift = r % len(order)  # each round in another order: no strategy always first or last
+        for i in order[shift:] + order[:shift]:
             outcome = run_once(SYSTEM, workload, SYSTEM.complete(compared[i]))
-            reference = reference or (outcome.answer if not compared[i] else None)
+            reference = reference or outcome.answer
             rates[i].append(n / outcome.details["process_s"])
             replays[i].append(outcome.details["replay_s"])
-            agrees[i] = agrees.get(i, True) and (reference is None or agree(outcome.answer, reference))
+            agrees[i] = agrees[i] and agree(outcome.answer, reference)
             drifts[i] = outcome.extras.get("drift")
             print(f"round {r + 1}: {compared[i] or 'reference'}: {rates[i][-1]:,.0f} transactions/s")
-    ratios = {i: median([a / b for a, b in zip(rates[i], rates[0], strict=True)]) for i in rates}
+    ratios = [median([a / b for a, b in zip(mine, rates[0], strict=True)]) for mine in rates]
     OUT.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# finance at {args.tier}: {n:,} transactions, {args.rounds} interleaved runs of each",
