@@ -6,21 +6,26 @@ medians, and each strategy's ratio to the reference's run of the same round.
 
 Writes ``results/experiments/finance_large.md``: transactions per second of the processing phase
 (every rule, check and event; durable stores committing every ``commit_batch`` operations), the
-replay time, whether each agrees with the reference, and float's drift in cents. Then, for the
-reference, how the time per transaction grows: by tier (more accounts and a longer history), and
-along the run at the tier itself (the history alone), tenth by tenth.
+replay time, whether each agrees with the reference, and float's drift in cents. Then the goals
+against the floor ladder (the least an interpreted ledger keeping the same state costs, step by
+step; plotted in ``finance_floor_<tier>.png``), and, for the reference, how the time per
+transaction grows: by tier (more accounts and a longer history), and along the run at the tier
+itself (the history alone), tenth by tenth.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import time
-from decimal import Decimal
 from pathlib import Path
 from statistics import median
 
 from lab import tiers
+from lab.analytics.stats import Moments
 from lab.finance import SYSTEM, prepare
+from lab.finance.compliance import VELOCITY_MAX
+from lab.finance.money import DECIMAL, INT, AmountError, Money
 from lab.finance.workload import Workload
 from lab.outcome import agree
 from lab.scenario import run_once
@@ -91,24 +96,83 @@ def main() -> None:
             + (f"{drift['max_account_cents']:.2g} max, {drift['total_cents']:.2g} total" if drift else "")
             + " |"
         )
-    lines += ["", *growth(args.tier)]
+    ladders = {money.name: floor_ladder(workload, money) for money in (DECIMAL, INT)}
+    ledger_us = {"decimal": 1e6 / median(rates[0])}
+    if {"money": "int"} in compared:
+        ledger_us["int"] = 1e6 / median(rates[compared.index({"money": "int"})])
+    lines += ["", *against_goals(args.tier, ladders, ledger_us), "", *growth(args.tier, ladders["decimal"])]
     (OUT / f"finance_{args.tier}.md").write_text("\n".join(lines) + "\n")
+    plot_ladders(args.tier, ladders, ledger_us)
 
 
-def growth(top: str) -> list[str]:
-    """The reference's time per transaction (processing only) by tier up to ``top``, and along
-    the run at ``top`` (the batches' thread time, tenth by tenth of its history)."""
+#: The issue's goals in memory, transactions per second, with every rule, check and event on.
+GOALS = {"decimal": 200_000, "int": 300_000}
+
+
+def against_goals(tier: str, ladders: dict[str, list[float]], ledger_us: dict[str, float]) -> list[str]:
+    """The goals as µs per transaction, beside the floor ladder's top step and the ledger."""
+    out = [
+        f"## The goals against the floor ({tier}, in memory)",
+        "",
+        "A goal is met only if the whole ledger runs within its time per transaction; the floor ladder's",
+        "last step (`floor_ladder`: balances, Welford, velocity window, event, registry; no check and no",
+        "rule) is the least that any interpreted ledger keeping that state costs here.",
+        "",
+        "| money | goal, transactions/s | goal, µs | floor, µs | ledger, µs (median) | goal / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, goal in GOALS.items():
+        floor, ledger = ladders[name][-1], ledger_us.get(name)
+        out.append(
+            f"| {name} | {goal:,} | {1e6 / goal:.2f} | {floor:.2f} | "
+            + (f"{ledger:.2f}" if ledger else "not run")
+            + f" | {1e6 / goal / floor:.2f} |"
+        )
+    return out
+
+
+def plot_ladders(tier: str, ladders: dict[str, list[float]], ledger_us: dict[str, float]) -> None:
+    """``finance_floor_<tier>.png``: each money's ladder and ledger, the goals as dashed lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    labels = [*FLOOR, "whole ledger"]
+    width = 0.4
+    for k, (name, ladder) in enumerate(ladders.items()):
+        xs = [i + (k - 0.5) * width for i in range(len(labels))]
+        bars = ax.bar(xs, [*ladder, ledger_us.get(name, 0.0)], width, label=f"{name} money", color=f"C{k}")
+        line = ax.axhline(1e6 / GOALS[name], color=f"C{k}", linestyle="--", linewidth=1)
+        line.set_label(f"{name} goal ({GOALS[name]:,}/s)")
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+    ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
+    ax.set_ylabel("µs per transaction")
+    ax.set_title(f"finance at {tier}: the floor of an interpreted ledger, step by step, and the goals")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT / f"finance_floor_{tier}.png", dpi=100)
+
+
+def growth(top: str, top_ladder: list[float]) -> list[str]:
+    """The reference's time per transaction (processing only) by tier up to ``top``, beside the
+    floor ladder of the same tier, and along the run at ``top`` (the batches' thread time, tenth
+    by tenth of its history)."""
     choices = SYSTEM.complete({})
     names = list(tiers.TIERS)[: list(tiers.TIERS).index(top) + 1]
     out = [
         "## How the time per transaction grows (reference; processing only)",
         "",
         "By tier: the best of three runs (one at the top tier), in this process. Beside it, the floor",
-        "the goals were set against: a bare loop over the same tier's transfers that parses each amount",
-        "and moves it between two balances in a dict (Decimal; no rule, check, event or history).",
+        "ladder over the same tier's deposits, withdrawals and transfers (Decimal; `floor_ladder`): the",
+        "bare loop the goals were set against (parse the amount, move it between balances in a dict),",
+        "then each piece of state every transaction must keep, added one at a time; no check, no rule.",
         "",
-        "| tier | accounts | transactions | µs per transaction | bare transfer loop, µs | ratio |",
-        "|---|---|---|---|---|---|",
+        "| tier | accounts | transactions | µs per transaction | "
+        + " | ".join(f"{step}, µs" for step in FLOOR)
+        + " | ledger / floor |",
+        "|---|---|---|---|" + "---|" * len(FLOOR) + "---|",
     ]
     stamps: list[float] = []
     for name in names:
@@ -119,10 +183,13 @@ def growth(top: str) -> list[str]:
             stamps.clear()
             outcome = run_once(SYSTEM, workload, choices, check=lambda _: stamps.append(time.thread_time()))
             best = min(best, outcome.details["process_s"])
-        n = len(workload.rows)
-        bare = bare_transfers(workload)
-        per = 1e6 * best / n
-        out.append(f"| {name} | {tier.accounts:,} | {n:,} | {per:.2f} | {bare:.2f} | {per / bare:.1f}x |")
+        per = 1e6 * best / len(workload.rows)
+        ladder = top_ladder if name == top else floor_ladder(workload, DECIMAL)
+        out.append(
+            f"| {name} | {tier.accounts:,} | {len(workload.rows):,} | {per:.2f} | "
+            + " | ".join(f"{x:.2f}" for x in ladder)
+            + f" | {per / ladder[-1]:.1f}x |"
+        )
         print(out[-1])
     batch = SYSTEM.params["commit_batch"]
     tenth = max(1, len(stamps) // 10)
@@ -139,20 +206,97 @@ def growth(top: str) -> list[str]:
     return out
 
 
-def bare_transfers(workload: Workload, runs: int = 3) -> float:
-    """µs per transfer of the bare loop (best of ``runs``): parse the amount, move it between two
-    balances in a dict; the floor that every rule, check and event is added to."""
-    transfers = [(r[3], r[4], r[5]) for r in workload.rows if r[2] == "transfer"]
-    best = float("inf")
-    for _ in range(runs):
-        balances = {a[0]: Decimal(a[4]) for a in workload.accounts}
+#: The floor ladder's steps: each keeps what the one before it keeps, and one thing more.
+FLOOR = (
+    "bare loop",
+    "+ account objects",
+    "+ Welford",
+    "+ velocity window",
+    "+ event in the log",
+    "+ registry",
+)
+
+
+class _Account:
+    """An account in the floor ladder: its balance, Welford's moments, its recent start times."""
+
+    __slots__ = ("balance", "moments", "recent")
+
+    def __init__(self, balance: object) -> None:
+        self.balance, self.moments, self.recent = balance, Moments(), []
+
+
+def floor_ladder(workload: Workload, money: Money, runs: int = 2) -> list[float]:
+    """µs per operation (best of ``runs``) of each step of :data:`FLOOR`, over the workload's valid
+    deposits, withdrawals and transfers: the least an interpreted ledger that keeps this state
+    can cost, before any check or rule."""
+    known = {a[0] for a in workload.accounts}
+    ops = [r for r in workload.rows if _valid(r, money, known)]
+    out = []
+    for level in range(len(FLOOR)):
+        best = float("inf")
+        for _ in range(runs):
+            gc.collect()
+            best = min(best, _floor_pass(workload, ops, money, level))
+        out.append(1e6 * best / len(ops))
+    return out
+
+
+def _valid(row: tuple[str, ...], money: Money, accounts: set[str]) -> bool:
+    """A deposit, withdrawal or transfer on known accounts with an amount that is money."""
+    try:
+        money.parse(row[5])
+    except AmountError:
+        return False
+    return (
+        row[2] in ("deposit", "withdrawal", "transfer")
+        and row[3] in accounts
+        and (row[2] != "transfer" or row[4] in accounts)
+    )
+
+
+def _floor_pass(workload: Workload, ops: list[tuple[str, ...]], money: Money, level: int) -> float:
+    """Seconds of one pass of the ladder's step ``level`` (0: the bare loop)."""
+    convert, to_float, limit = money.convert, money.to_float, VELOCITY_MAX
+    if level == 0:
+        balances = {a[0]: convert(a[4]) for a in workload.accounts}
         started = time.perf_counter()
-        for source, target, text in transfers:
-            amount = Decimal(text)
-            balances[source] -= amount
-            balances[target] += amount
-        best = min(best, time.perf_counter() - started)
-    return 1e6 * best / len(transfers)
+        for _, _, kind, source, target, text, _, _, _ in ops:
+            amount = convert(text)
+            if kind == "deposit":
+                balances[source] += amount
+            else:
+                balances[source] -= amount
+                if kind == "transfer":
+                    balances[target] += amount
+        return time.perf_counter() - started
+    welford, velocity, events, registry = (level >= k for k in range(2, 6))
+    accounts = {a[0]: _Account(convert(a[4])) for a in workload.accounts}
+    log: list[tuple] = []
+    moves: dict[str, tuple] = {}
+    started = time.perf_counter()
+    for txn, stamp, kind, source, target, text, _, _, _ in ops:
+        amount = convert(text)
+        st = accounts[source]
+        if kind == "deposit":
+            st.balance += amount
+        else:
+            st.balance -= amount
+            if kind == "transfer":
+                accounts[target].balance += amount
+        if welford:
+            st.moments.update(to_float(amount))
+        if velocity:
+            ts = int(stamp)
+            recent = st.recent
+            recent.append(ts)
+            if len(recent) > limit:
+                del recent[0]
+        if events:
+            log.append((kind, txn, ts, source, target, amount, ""))
+        if registry:
+            moves[txn] = (kind, source, target, amount)
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":
