@@ -25,7 +25,8 @@ from lab import tiers
 from lab.analytics.stats import Moments
 from lab.finance import SYSTEM, prepare
 from lab.finance.compliance import VELOCITY_MAX
-from lab.finance.money import DECIMAL, INT, AmountError, Money
+from lab.finance.ledger import Ledger
+from lab.finance.money import DECIMAL, INT, Money
 from lab.finance.workload import Workload
 from lab.outcome import agree
 from lab.scenario import run_once
@@ -227,11 +228,13 @@ class _Account:
 
 
 def floor_ladder(workload: Workload, money: Money, runs: int = 2) -> list[float]:
-    """µs per operation (best of ``runs``) of each step of :data:`FLOOR`, over the workload's valid
-    deposits, withdrawals and transfers: the least an interpreted ledger that keeps this state
-    can cost, before any check or rule."""
-    known = {a[0] for a in workload.accounts}
-    ops = [r for r in workload.rows if _valid(r, money, known)]
+    """µs per operation (best of ``runs``) of each step of :data:`FLOOR`, over the workload's
+    deposits, withdrawals and transfers that pass the ledger's stateless checks (:meth:`Ledger.check`):
+    the least an interpreted ledger that keeps this state can cost, before any check or rule."""
+    ledger = Ledger(money)  # its own stateless checks pick the operations
+    for account in workload.accounts:
+        ledger.open(*account)
+    ops = [r for r in workload.rows if r[2] != "reverse" and ledger.check(r)[0] is None]
     out = []
     for level in range(len(FLOOR)):
         best = float("inf")
@@ -240,19 +243,6 @@ def floor_ladder(workload: Workload, money: Money, runs: int = 2) -> list[float]
             best = min(best, _floor_pass(workload, ops, money, level))
         out.append(1e6 * best / len(ops))
     return out
-
-
-def _valid(row: tuple[str, ...], money: Money, accounts: set[str]) -> bool:
-    """A deposit, withdrawal or transfer on known accounts with an amount that is money."""
-    try:
-        money.parse(row[5])
-    except AmountError:
-        return False
-    return (
-        row[2] in ("deposit", "withdrawal", "transfer")
-        and row[3] in accounts
-        and (row[2] != "transfer" or row[4] in accounts)
-    )
 
 
 def _floor_pass(workload: Workload, ops: list[tuple[str, ...]], money: Money, level: int) -> float:
