@@ -21,7 +21,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from statistics import median
+
+from repeats import paired_ratio, spread
 
 from lab.paths import data_dir
 
@@ -121,11 +122,8 @@ def write(tier: str, rounds: int, rates: dict[tuple[str, str], list[float]], sam
     ]
     for money in MONIES:
         slow, fast = rates["interpreted", money], rates["compiled", money]
-        ratio = median(f / s for f, s in zip(fast, slow, strict=True))
-        lines.append(
-            f"| {money} | {median(slow):,.0f} ({min(slow):,.0f}-{max(slow):,.0f}) | "
-            f"{median(fast):,.0f} ({min(fast):,.0f}-{max(fast):,.0f}) | {ratio:.2f}x |"
-        )
+        ratio = paired_ratio(fast, slow)
+        lines.append(f"| {money} | {spread(slow)} | {spread(fast)} | {ratio:.2f}x |")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / f"finance_compiled_{tier}.md").write_text("\n".join(lines) + "\n")
 

@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from statistics import median
 
+from repeats import paired_ratio, spread
+
 from lab import tiers
 from lab.analytics.stats import Moments
 from lab.finance import SYSTEM, prepare
@@ -74,7 +76,7 @@ def main() -> None:
             agrees[i] = agrees[i] and agree(outcome.answer, reference)
             drifts[i] = outcome.extras.get("drift")
             print(f"round {r + 1}: {compared[i] or 'reference'}: {rates[i][-1]:,.0f} transactions/s")
-    ratios = [median([a / b for a, b in zip(mine, rates[0], strict=True)]) for mine in rates]
+    ratios = [paired_ratio(mine, rates[0]) for mine in rates]
     OUT.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# finance at {args.tier}: {n:,} transactions, {args.rounds} interleaved runs of each",
@@ -91,7 +93,7 @@ def main() -> None:
         )
         drift = drifts[i]
         lines.append(
-            f"| {name} | {median(rates[i]):,.0f} ({min(rates[i]):,.0f}-{max(rates[i]):,.0f})"
+            f"| {name} | {spread(rates[i])}"
             f" | {ratios[i]:.2f}x"
             f" | {median(replays[i]):.2f} | {'yes' if agrees[i] else 'no'} | "
             + (f"{drift['max_account_cents']:.2g} max, {drift['total_cents']:.2g} total" if drift else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,3 +31,13 @@ def checked_timings(
 def median(values: list[float]) -> float:
     """The middle value (the upper one of an even count), as the experiments have reported it."""
     return sorted(values)[len(values) // 2]
+
+
+def spread(rates: list[float]) -> str:
+    """Interleaved runs' rates as reported: their median, then their range in brackets."""
+    return f"{statistics.median(rates):,.0f} ({min(rates):,.0f}-{max(rates):,.0f})"
+
+
+def paired_ratio(mine: list[float], theirs: list[float]) -> float:
+    """The median of each round's ratio ``mine / theirs`` (runs of the same round side by side)."""
+    return statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
